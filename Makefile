@@ -1,0 +1,40 @@
+# The two commands a learner needs: `make run` and `make test`.
+# Every target creates .venv and installs the project into it first, when needed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint pytest docs docs-build clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
+	@touch $(STAMP)
+
+## run: start the current stage's servers on loopback (Ctrl-C stops them)
+run: $(STAMP)
+	$(BIN)/ddb v1 server --host 127.0.0.1 --port 8080
+
+## test: lint, the whole test suite, and a strict docs build
+test: lint pytest docs-build
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+docs-build: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+## docs: serve the docs site on http://127.0.0.1:8000
+docs: $(STAMP)
+	$(BIN)/mkdocs serve -a 127.0.0.1:8000
+
+clean:
+	rm -rf $(VENV) site .pytest_cache .ruff_cache

@@ -1,0 +1,6 @@
+"""distributed-db: a small distributed key/value database, built one stage at a time.
+
+Each sub-package is one chapter of the story and builds on the one before it:
+
+* ``stages.v1_kv``: an in-memory key/value server and its client.
+"""

@@ -1,0 +1,26 @@
+"""The ``ddb`` command. Each stage adds its own subcommands with ``register()``."""
+
+from __future__ import annotations
+
+import argparse
+
+from stages.v1_kv import cli as v1_cli
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ddb",
+        description="distributed-db: a small distributed key/value database, one stage at a time.",
+        epilog="Run 'ddb COMMAND --help' for the options of each command.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    v1_cli.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,151 @@
+"""Command line for stage v1: ``ddb v1 server`` and ``ddb kv put|get|delete|list``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from stages.v1_kv.client import ClientError, KeyNotFound, KVClient
+from stages.v1_kv.runner import (
+    add_server_arguments,
+    configure_logging,
+    listen,
+    positive_int,
+    serve,
+)
+from stages.v1_kv.server import DEFAULT_MAX_VALUE_BYTES, ServerConfig, create_app
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+
+
+def fail(message: str) -> int:
+    """Print a one-line error for a person and return the exit status 1."""
+    print(f"ddb: error: {message}", file=sys.stderr)
+    return 1
+
+
+# -- ddb v1 server ----------------------------------------------------------------------
+
+
+def add_server_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    add_server_arguments(parser, default_port=8080)
+    parser.add_argument(
+        "--max-value-bytes",
+        type=positive_int,
+        default=DEFAULT_MAX_VALUE_BYTES,
+        help="largest value a PUT may store, in bytes (default: %(default)s)",
+    )
+    parser.set_defaults(func=run_server)
+    return parser
+
+
+def run_server(args: argparse.Namespace) -> int:
+    configure_logging(args.log_level, "kv")
+    try:
+        sock = listen(args.host, args.port)
+    except OSError as exc:
+        return fail(str(exc))
+    serve(create_app(ServerConfig(max_value_bytes=args.max_value_bytes)), sock, args.host)
+    return 0
+
+
+# -- ddb kv ... -------------------------------------------------------------------------
+
+
+def _read_value(args: argparse.Namespace) -> bytes:
+    if args.file is not None:
+        return Path(args.file).read_bytes()
+    if args.value == "-":
+        return sys.stdin.buffer.read()
+    return str(args.value).encode("utf-8")
+
+
+async def _kv_command(args: argparse.Namespace) -> int:
+    async with KVClient(args.url, timeout=args.timeout) as kv:
+        if args.kv_command == "put":
+            created = await kv.put(args.key, _read_value(args))
+            print(f"{'created' if created else 'replaced'} {args.key}")
+        elif args.kv_command == "get":
+            value = await kv.get(args.key)
+            sys.stdout.buffer.write(value)
+            if sys.stdout.isatty() and not value.endswith(b"\n"):
+                sys.stdout.buffer.write(b"\n")  # keep the prompt on its own line
+            sys.stdout.flush()
+        elif args.kv_command == "delete":
+            await kv.delete(args.key)
+            print(f"deleted {args.key}")
+        else:
+            for key in await kv.keys(args.prefix):
+                print(key)
+    return 0
+
+
+def run_kv(args: argparse.Namespace) -> int:
+    if args.kv_command == "put" and (args.value is None) == (args.file is None):
+        return fail("put needs exactly one of VALUE, '-' (read standard input) or --file PATH")
+    try:
+        return asyncio.run(_kv_command(args))
+    except KeyNotFound as exc:
+        return fail(f"not found: {exc.message}")
+    except ClientError as exc:
+        return fail(str(exc))
+    except OSError as exc:  # --file that cannot be read
+        return fail(f"cannot read {exc.filename}: {exc.strerror}")
+
+
+def add_kv_parser(parser: argparse.ArgumentParser) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--url", default=DEFAULT_URL, help="the server's address (default: %(default)s)"
+    )
+    common.add_argument(
+        "--timeout", type=float, default=5.0, help="seconds to wait for the server (default: 5)"
+    )
+    sub = parser.add_subparsers(dest="kv_command", required=True, metavar="ACTION")
+    put = sub.add_parser(
+        "put",
+        parents=[common],
+        help="store a value",
+        description="Store VALUE under KEY. Use '-' as VALUE to read standard input.",
+    )
+    put.add_argument("key", metavar="KEY")
+    put.add_argument("value", metavar="VALUE", nargs="?", help="the value, or '-' for stdin")
+    put.add_argument("--file", metavar="PATH", help="read the value from this file")
+    get = sub.add_parser("get", parents=[common], help="print the value stored under KEY")
+    get.add_argument("key", metavar="KEY")
+    delete = sub.add_parser("delete", parents=[common], help="remove KEY")
+    delete.add_argument("key", metavar="KEY")
+    keys = sub.add_parser("list", parents=[common], help="list keys, sorted")
+    keys.add_argument("--prefix", default="", help="only keys starting with this")
+    parser.set_defaults(func=run_kv)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add ``v1`` and ``kv`` to the ``ddb`` command."""
+    v1 = commands.add_parser("v1", help="stage v1: the in-memory key/value server")
+    v1_sub = v1.add_subparsers(dest="v1_command", required=True, metavar="COMMAND")
+    add_server_parser(
+        v1_sub.add_parser(
+            "server",
+            help="run the key/value server",
+            description="Run the v1 in-memory key/value server over HTTP.",
+        )
+    )
+    add_kv_parser(
+        commands.add_parser(
+            "kv",
+            help="read and write keys on a running server",
+            description="Read and write keys on a running server (any stage).",
+        )
+    )
+
+
+def server_main(argv: list[str] | None = None) -> int:
+    """``python -m stages.v1_kv``: the same as ``ddb v1 server``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m stages.v1_kv", description="Run the v1 key/value server."
+    )
+    args = add_server_parser(parser).parse_args(argv)
+    return int(args.func(args))

@@ -1,0 +1,122 @@
+"""The v1 HTTP server: the :class:`~stages.v1_kv.store.KVStore` behind an aiohttp app.
+
+Routes::
+
+    PUT    /kv/{key}   store the raw request body (201 new, 200 replaced)
+    GET    /kv/{key}   the stored bytes (404 if absent)
+    DELETE /kv/{key}   remove it (204, or 404 if absent)
+    GET    /kv         {"keys": [...]} sorted, optional ?prefix=
+    GET    /health     {"status": "ok", ...}
+
+:func:`create_app` builds the application; nothing here starts a server, so
+tests (and the later stages, which extend this app) can build it freely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from stages.v1_kv.errors import ApiError, json_errors
+from stages.v1_kv.store import InvalidKey, KVStore, validate_key
+
+DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """What a v1 server needs to know; the CLI fills it from its flags."""
+
+    max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES
+
+
+STORE = web.AppKey("store", KVStore)
+CONFIG = web.AppKey("config", ServerConfig)
+
+
+def _key(request: web.Request) -> str:
+    """The key is everything after ``/kv/``, already percent-decoded by aiohttp."""
+    key = request.match_info["key"]
+    try:
+        validate_key(key)
+    except InvalidKey as exc:
+        raise ApiError(400, "invalid_key", str(exc)) from None
+    return key
+
+
+def _not_found(key: str) -> ApiError:
+    return ApiError(404, "key_not_found", f"no value is stored under the key {key!r}")
+
+
+# --8<-- [start:read_value]
+async def _read_value(request: web.Request) -> bytes:
+    """Read the body, refusing it as soon as it is known to be over the limit."""
+    limit = request.app[CONFIG].max_value_bytes
+    too_large = ApiError(
+        413, "value_too_large", f"the value is larger than the server's limit of {limit} bytes"
+    )
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large  # refused from the header alone, before reading a byte
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > limit:  # chunked uploads carry no Content-Length
+            raise too_large
+    return bytes(body)
+
+
+# --8<-- [end:read_value]
+
+
+# --8<-- [start:handlers]
+async def put_value(request: web.Request) -> web.Response:
+    key = _key(request)
+    value = await _read_value(request)
+    created = request.app[STORE].put(key, value)
+    body = {"key": key, "size": len(value), "created": created}
+    return web.json_response(body, status=201 if created else 200)
+
+
+async def get_value(request: web.Request) -> web.Response:
+    key = _key(request)
+    value = request.app[STORE].get(key)
+    if value is None:
+        raise _not_found(key)
+    return web.Response(body=value, content_type="application/octet-stream")
+
+
+async def delete_value(request: web.Request) -> web.Response:
+    key = _key(request)
+    if not request.app[STORE].delete(key):
+        raise _not_found(key)
+    return web.Response(status=204)
+
+
+async def list_keys(request: web.Request) -> web.Response:
+    prefix = request.query.get("prefix", "")
+    return web.json_response({"keys": request.app[STORE].keys(prefix)})
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "keys": len(request.app[STORE])})
+
+
+# --8<-- [end:handlers]
+
+
+# --8<-- [start:create_app]
+def create_app(config: ServerConfig | None = None) -> web.Application:
+    """Build the v1 application: one store, five routes, JSON errors."""
+    app = web.Application(middlewares=[json_errors])
+    app[CONFIG] = config or ServerConfig()
+    app[STORE] = KVStore()
+    app.router.add_put("/kv/{key:.*}", put_value)
+    app.router.add_get("/kv/{key:.*}", get_value)
+    app.router.add_delete("/kv/{key:.*}", delete_value)
+    app.router.add_get("/kv", list_keys)
+    app.router.add_get("/health", health)
+    return app
+
+
+# --8<-- [end:create_app]

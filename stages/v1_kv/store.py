@@ -1,0 +1,70 @@
+"""The key/value store itself: a dictionary with rules about what a key may be.
+
+Nothing here does I/O, so it can be tested without a server and read without
+HTTP noise. The server in :mod:`stages.v1_kv.server` only translates requests
+into calls on :class:`KVStore`.
+"""
+
+from __future__ import annotations
+
+MAX_KEY_BYTES = 1024
+"""The longest key, counted in UTF-8 bytes (not characters)."""
+
+
+class InvalidKey(ValueError):
+    """A key that breaks the rules in :func:`validate_key`."""
+
+
+# --8<-- [start:validate_key]
+def validate_key(key: str) -> None:
+    """Raise :class:`InvalidKey` unless ``key`` is 1 to 1024 UTF-8 bytes.
+
+    Any character is allowed, slashes included (``users/42``), so callers can
+    build their own hierarchies with prefixes.
+    """
+    if not key:
+        raise InvalidKey("the key is empty; put it after /kv/, for example /kv/greeting")
+    try:
+        size = len(key.encode("utf-8"))
+    except UnicodeEncodeError as exc:  # lone surrogates cannot be stored as UTF-8
+        raise InvalidKey(f"the key is not valid Unicode text: {exc.reason}") from None
+    if size > MAX_KEY_BYTES:
+        raise InvalidKey(f"the key is {size} bytes long; the limit is {MAX_KEY_BYTES} UTF-8 bytes")
+
+
+# --8<-- [end:validate_key]
+
+
+# --8<-- [start:store]
+class KVStore:
+    """Keys (text) mapped to values (raw bytes), kept in memory only."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, bytes] = {}
+
+    def put(self, key: str, value: bytes) -> bool:
+        """Store ``value`` under ``key``; return True if the key is new."""
+        validate_key(key)
+        created = key not in self._data
+        self._data[key] = bytes(value)
+        return created
+
+    def get(self, key: str) -> bytes | None:
+        """Return the value stored under ``key``, or None if there is none."""
+        validate_key(key)
+        return self._data.get(key)
+
+    def delete(self, key: str) -> bool:
+        """Remove ``key``; return True if it was there."""
+        validate_key(key)
+        return self._data.pop(key, None) is not None
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """All keys that start with ``prefix``, sorted."""
+        return sorted(key for key in self._data if key.startswith(prefix))
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+# --8<-- [end:store]

@@ -1,0 +1,153 @@
+"""Helpers shared by every stage's tests: polling with a deadline, and real processes.
+
+``wait_until`` replaces every ``sleep``: it polls a condition until it holds or a
+deadline passes, and then fails with a message that says what was awaited.
+``DdbProcess`` starts a server with the same ``ddb`` command a user types, reads
+its log in a background thread, and is always ended by the test that started it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+DDB = [str(Path(sys.executable).with_name("ddb"))]
+if not Path(DDB[0]).exists():  # not installed as a script: run the package instead
+    DDB = [sys.executable, "-m", "stages"]
+
+
+async def wait_until(
+    condition: Callable[[], Awaitable[bool]] | Callable[[], bool],
+    *,
+    timeout: float,
+    interval: float = 0.05,
+    what: str = "condition",
+) -> float:
+    """Poll ``condition`` until it is true; return the seconds it took."""
+    start = time.monotonic()
+    deadline = start + timeout
+    while True:
+        result = condition()
+        if asyncio.iscoroutine(result) or isinstance(result, Awaitable):
+            result = await result
+        if result:
+            return time.monotonic() - start
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+def run_ddb(
+    *args: str, input: bytes | None = None, timeout: float = 20
+) -> subprocess.CompletedProcess[bytes]:
+    """Run a short ``ddb`` command to completion and capture its output."""
+    return subprocess.run(
+        [*DDB, *args], input=input, capture_output=True, timeout=timeout, check=False
+    )
+
+
+class DdbProcess:
+    """A long-running ``ddb`` server process whose log we can read and wait on."""
+
+    def __init__(self, *args: str) -> None:
+        self.args = list(args)
+        self.lines: list[str] = []
+        self._lock = threading.Lock()
+        self.proc = subprocess.Popen(
+            [*DDB, *self.args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.url = ""
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            with self._lock:
+                self.lines.append(line.rstrip("\n"))
+
+    @property
+    def log(self) -> str:
+        with self._lock:
+            return "\n".join(self.lines)
+
+    def find(self, pattern: str) -> re.Match[str] | None:
+        return re.search(pattern, self.log)
+
+    async def wait_for_log(self, pattern: str, timeout: float = 10) -> re.Match[str]:
+        """Wait until a log line matches ``pattern``; fail early if the process dies."""
+
+        def seen() -> bool:
+            if self.find(pattern):
+                return True
+            if self.proc.poll() is not None:
+                time.sleep(0.1)  # let the reader thread drain the pipe
+                if self.find(pattern):
+                    return True
+                raise AssertionError(
+                    f"ddb {' '.join(self.args)} exited with {self.proc.returncode} "
+                    f"before logging {pattern!r}:\n{self.log}"
+                )
+            return False
+
+        await wait_until(seen, timeout=timeout, what=f"log line {pattern!r}")
+        match = self.find(pattern)
+        assert match is not None
+        return match
+
+    async def started(self, timeout: float = 15) -> str:
+        """Wait for ``Listening on URL`` and return the URL."""
+        match = await self.wait_for_log(r"Listening on (http://\S+)", timeout)
+        self.url = match.group(1)
+        return self.url
+
+    def signal(self, sig: int) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def kill(self) -> None:
+        """``kill -9``: no cleanup, no goodbye."""
+        self.signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self, timeout: float = 10) -> int:
+        """SIGTERM, then SIGKILL if it does not exit in time; return the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # a stopped process cannot handle SIGTERM
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._reader.join(timeout=5)
+        return self.proc.returncode
+
+
+class Processes:
+    """Every process a test starts, so the fixture can end them all."""
+
+    def __init__(self) -> None:
+        self.started: list[DdbProcess] = []
+
+    def start(self, *args: str) -> DdbProcess:
+        proc = DdbProcess(*args)
+        self.started.append(proc)
+        return proc
+
+    def stop_all(self) -> None:
+        for proc in self.started:
+            proc.stop()
