@@ -49,10 +49,18 @@ class KeyNotFound(RequestFailed):
 class HttpClient:
     """One session, a timeout on every request, errors as exceptions."""
 
-    def __init__(self, base_url: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        """``session``: share a process's one session; it is then the caller's to close."""
         self.base_url = base_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session: aiohttp.ClientSession | None = None
+        self._session = session
+        self._owns_session = session is None
 
     async def __aenter__(self) -> Self:
         return self
@@ -66,7 +74,7 @@ class HttpClient:
         await self.close()
 
     async def close(self) -> None:
-        if self._session is not None:
+        if self._session is not None and self._owns_session:
             await self._session.close()
             self._session = None
 
@@ -78,9 +86,10 @@ class HttpClient:
     async def _request(self, method: str, path: str, **kwargs: Any) -> tuple[int, bytes, str]:
         """Send one request; return (status, body, content type) or raise."""
         if self._session is None:  # created lazily, inside the running event loop
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
+            self._session = aiohttp.ClientSession()
+        url = self._url(path)
         try:
-            async with self._session.request(method, self._url(path), **kwargs) as resp:
+            async with self._session.request(method, url, timeout=self._timeout, **kwargs) as resp:
                 body = await resp.read()
                 if resp.status >= 400:
                     raise self._error(resp.status, body)
