@@ -15,9 +15,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
 	@touch $(STAMP)
 
-## run: start the current stage's servers on loopback (Ctrl-C stops them)
+## run: start a registry and three v2 nodes on loopback (Ctrl-C stops them all)
 run: $(STAMP)
-	$(BIN)/ddb v1 server --host 127.0.0.1 --port 8080
+	$(BIN)/ddb v2 demo --nodes 3
 
 ## test: lint, the whole test suite, and a strict docs build
 test: lint pytest docs-build

@@ -3,4 +3,5 @@
 Each sub-package is one chapter of the story and builds on the one before it:
 
 * ``stages.v1_kv``: an in-memory key/value server and its client.
+* ``stages.v2_registry``: a registry; nodes register, heartbeat, and expire when silent.
 """

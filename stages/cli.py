@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from stages.v1_kv import cli as v1_cli
+from stages.v2_registry import cli as v2_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     v1_cli.register(commands)
+    v2_cli.register(commands)
     return parser
 
 

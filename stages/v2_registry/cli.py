@@ -1,0 +1,243 @@
+"""Command line for stage v2: ``ddb v2 registry|node|demo`` and ``ddb nodes``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import uuid
+
+from yarl import URL
+
+from stages.v1_kv.cli import fail
+from stages.v1_kv.client import ClientError
+from stages.v1_kv.runner import (
+    add_server_arguments,
+    bound_port,
+    configure_logging,
+    listen,
+    positive_float,
+    positive_int,
+    serve,
+)
+from stages.v1_kv.server import DEFAULT_MAX_VALUE_BYTES
+from stages.v2_registry.client import RegistryClient
+from stages.v2_registry.demo import NodeSpec, run_demo
+from stages.v2_registry.membership import DEFAULT_HEARTBEAT_INTERVAL
+from stages.v2_registry.models import NAME_PATTERN, NAME_RULE, NodeInfo
+from stages.v2_registry.node import NodeConfig, create_node_app
+from stages.v2_registry.registry import DEFAULT_TTL
+from stages.v2_registry.server import RegistryConfig, create_registry_app
+
+DEFAULT_REGISTRY = "http://127.0.0.1:8080"
+
+
+def http_url(text: str) -> str:
+    """An argparse type: an ``http://host:port`` address."""
+    url = URL(text)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an http:// address like {DEFAULT_REGISTRY}"
+        )
+    return str(url).rstrip("/")
+
+
+def node_name(text: str) -> str:
+    if not NAME_PATTERN.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r}: a node name is {NAME_RULE}")
+    return text
+
+
+# -- ddb v2 registry --------------------------------------------------------------------
+
+
+def add_registry_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    add_server_arguments(parser, default_port=8080)
+    parser.add_argument(
+        "--ttl",
+        type=positive_float,
+        default=DEFAULT_TTL,
+        help="seconds a node stays listed after its last heartbeat (default: %(default)s)",
+    )
+    parser.set_defaults(func=run_registry)
+    return parser
+
+
+def run_registry(args: argparse.Namespace) -> int:
+    configure_logging(args.log_level, "registry")
+    try:
+        sock = listen(args.host, args.port)
+    except OSError as exc:
+        return fail(str(exc))
+    serve(create_registry_app(RegistryConfig(ttl=args.ttl)), sock, args.host)
+    return 0
+
+
+# -- ddb v2 node ------------------------------------------------------------------------
+
+
+def add_node_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of a v2 node; the v2.1 node adds its own to these."""
+    parser.add_argument(
+        "-ra",
+        "--registry-address",
+        required=True,
+        type=http_url,
+        metavar="URL",
+        help=f"the registry's address, e.g. {DEFAULT_REGISTRY} (the only address a node needs)",
+    )
+    parser.add_argument(
+        "--name",
+        type=node_name,
+        default=None,
+        help="this node's name in the cluster (default: a fresh UUID4)",
+    )
+    add_server_arguments(parser, default_port=8050)
+    parser.add_argument(
+        "--advertise-host",
+        default=None,
+        metavar="HOST",
+        help="the host other nodes should use to reach this one "
+        "(default: the address the registry sees the node's requests come from)",
+    )
+    parser.add_argument(
+        "--heartbeat-interval",
+        type=positive_float,
+        default=DEFAULT_HEARTBEAT_INTERVAL,
+        metavar="SECONDS",
+        help="seconds between heartbeats to the registry; keep it well under the registry's "
+        "TTL (default: %(default)s, a fifth of the default TTL)",
+    )
+    parser.add_argument(
+        "--max-value-bytes",
+        type=positive_int,
+        default=DEFAULT_MAX_VALUE_BYTES,
+        help="largest value a PUT may store, in bytes (default: %(default)s)",
+    )
+
+
+def run_node(args: argparse.Namespace) -> int:
+    name = args.name or str(uuid.uuid4())
+    configure_logging(args.log_level, name)
+    try:
+        sock = listen(args.host, args.port)
+    except OSError as exc:
+        return fail(str(exc))
+    config = NodeConfig(
+        name=name,
+        registry_url=args.registry_address,
+        port=bound_port(sock),
+        advertise_host=args.advertise_host,
+        heartbeat_interval=args.heartbeat_interval,
+        max_value_bytes=args.max_value_bytes,
+    )
+    serve(create_node_app(config), sock, args.host)
+    return 0
+
+
+# -- ddb nodes --------------------------------------------------------------------------
+
+
+def format_table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def nodes_table(nodes: list[NodeInfo]) -> str:
+    rows = [["NAME", "URL", "LAST SEEN"]]
+    rows += [[n.name, n.url, f"{n.last_seen_seconds_ago:.1f}s ago"] for n in nodes]
+    return format_table(rows)
+
+
+async def _fetch_nodes(url: str, timeout: float) -> list[NodeInfo]:
+    async with RegistryClient(url, timeout=timeout) as registry:
+        return await registry.nodes()
+
+
+def run_nodes(args: argparse.Namespace) -> int:
+    try:
+        nodes = asyncio.run(_fetch_nodes(args.registry, args.timeout))
+    except ClientError as exc:
+        return fail(str(exc))
+    print(nodes_table(nodes) if nodes else "no nodes are registered")
+    return 0
+
+
+def add_nodes_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--registry",
+        "-ra",
+        type=http_url,
+        default=DEFAULT_REGISTRY,
+        metavar="URL",
+        help="the registry's address (default: %(default)s)",
+    )
+    parser.add_argument("--timeout", type=positive_float, default=5.0, help="seconds to wait")
+    parser.set_defaults(func=run_nodes)
+
+
+# -- ddb v2 demo ------------------------------------------------------------------------
+
+
+def run_v2_demo(args: argparse.Namespace) -> int:
+    nodes = [NodeSpec(f"n{i}", args.first_node_port + i - 1) for i in range(1, args.nodes + 1)]
+    return run_demo("v2", args.registry_port, nodes)
+
+
+def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--nodes", type=positive_int, default=3, help="how many nodes (default: 3)")
+    parser.add_argument("--registry-port", type=positive_int, default=8080, help="(default: 8080)")
+    parser.add_argument(
+        "--first-node-port",
+        type=positive_int,
+        default=8051,
+        help="n1's port; n2 takes the next (default: 8051)",
+    )
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add ``v2`` and ``nodes`` to the ``ddb`` command."""
+    v2 = commands.add_parser("v2", help="stage v2: registry, heartbeats and expiry")
+    sub = v2.add_subparsers(dest="v2_command", required=True, metavar="COMMAND")
+    add_registry_parser(
+        sub.add_parser(
+            "registry",
+            help="run the registry",
+            description="Run the registry: nodes register here, renew with heartbeats, "
+            "and are forgotten when they fall silent for a whole TTL.",
+        )
+    )
+    node = sub.add_parser(
+        "node",
+        help="run a key/value node that registers itself",
+        description="Run a v1 key/value server that registers itself with the registry, "
+        "renews its entry with heartbeats, and deregisters when stopped.",
+    )
+    add_node_arguments(node)
+    node.set_defaults(func=run_node)
+    demo = sub.add_parser(
+        "demo",
+        help="run a registry and three nodes on loopback (what `make run` does)",
+        description="Start a registry and N nodes as child processes on 127.0.0.1; "
+        "Ctrl-C stops them all.",
+    )
+    add_demo_arguments(demo)
+    demo.set_defaults(func=run_v2_demo)
+    add_nodes_parser(
+        commands.add_parser(
+            "nodes",
+            help="list the nodes a registry knows",
+            description="Print the registry's table of live nodes.",
+        )
+    )
+
+
+def registry_main(argv: list[str] | None = None) -> int:
+    """``python -m stages.v2_registry``: the same as ``ddb v2 registry``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m stages.v2_registry", description="Run the registry."
+    )
+    args = add_registry_parser(parser).parse_args(argv)
+    return int(args.func(args))

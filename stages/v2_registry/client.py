@@ -1,0 +1,56 @@
+"""A typed async client for the registry's HTTP API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from stages.v1_kv.client import HttpClient, RequestFailed
+from stages.v2_registry.models import NodeInfo, Registration
+
+
+@dataclass(frozen=True)
+class RegisterReply:
+    """The registry's answer to a registration or renewal."""
+
+    node: NodeInfo
+    created: bool  # True on first registration (or after the registry forgot us)
+    ttl: float
+
+
+class RegistryClient(HttpClient):
+    """Register, renew, list, look up and deregister nodes."""
+
+    async def register(self, name: str, port: int, host: str | None = None) -> RegisterReply:
+        """Register ``name`` or renew its entry: the same call is the heartbeat."""
+        reg = Registration(name=name, port=port, host=host)
+        status, body = await self._json("POST", "/nodes", json=reg.to_json())
+        return RegisterReply(NodeInfo.from_json(body), status == 201, float(body["ttl"]))
+
+    async def nodes(self) -> list[NodeInfo]:
+        _, body = await self._json("GET", "/nodes")
+        return [NodeInfo.from_json(item) for item in body["nodes"]]
+
+    async def node(self, name: str) -> NodeInfo | None:
+        try:
+            _, body = await self._json("GET", f"/nodes/{quote(name, safe='')}")
+        except RequestFailed as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return NodeInfo.from_json(body)
+
+    async def deregister(self, name: str) -> bool:
+        """Remove ``name``; return False if the registry did not know it."""
+        try:
+            await self._request("DELETE", f"/nodes/{quote(name, safe='')}")
+        except RequestFailed as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    async def health(self) -> dict[str, Any]:
+        _, body = await self._json("GET", "/health")
+        return dict(body)

@@ -1,0 +1,131 @@
+"""The v2 node: the v1 key/value server, plus membership through the registry.
+
+The node is given only the registry's address. On start-up it registers
+itself, then renews its entry every ``heartbeat_interval`` seconds and keeps
+the registry's list of nodes as its view of the cluster (``GET /cluster/peers``).
+If the registry is down or restarts, the node keeps trying, backing off, and
+registers again; on SIGINT/SIGTERM it deregisters before exiting.
+
+All ``/kv`` routes are v1's own: the node *extends* v1's app, it does not copy it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+
+from stages.v1_kv.client import ClientError
+from stages.v1_kv.server import DEFAULT_MAX_VALUE_BYTES, ServerConfig, create_app
+from stages.v2_registry.client import RegistryClient
+from stages.v2_registry.membership import DEFAULT_HEARTBEAT_INTERVAL, Membership
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    name: str
+    registry_url: str
+    port: int  # the port the node really listens on (never 0 here)
+    advertise_host: str | None = None  # None: the registry uses the address it sees
+    heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL
+    max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES
+
+    @property
+    def registry_timeout(self) -> float:
+        """No call to the registry may outlast a heartbeat interval (but allow 0.5 s)."""
+        return max(self.heartbeat_interval, 0.5)
+
+
+NODE_CONFIG = web.AppKey("node_config", NodeConfig)
+MEMBERSHIP = web.AppKey("membership", Membership)
+SESSION = web.AppKey("session", aiohttp.ClientSession)
+REGISTRY = web.AppKey("registry_client", RegistryClient)
+
+
+async def get_peers(request: web.Request) -> web.Response:
+    config, membership = request.app[NODE_CONFIG], request.app[MEMBERSHIP]
+    updated = membership.updated_at
+    return web.json_response(
+        {
+            "name": config.name,
+            "registry": config.registry_url,
+            "registered": membership.registered,
+            "updated_seconds_ago": None
+            if updated is None
+            else round(time.monotonic() - updated, 3),
+            "peers": [peer.to_json() for peer in membership.peers],
+        }
+    )
+
+
+# --8<-- [start:heartbeat_loop]
+async def heartbeat_forever(app: web.Application) -> None:
+    """Register, then renew every interval; back off while the registry is away."""
+    config, membership, registry = app[NODE_CONFIG], app[MEMBERSHIP], app[REGISTRY]
+    while True:
+        try:
+            reply = await registry.register(config.name, config.port, config.advertise_host)
+            nodes = await registry.nodes()
+        except ClientError as exc:
+            delay = membership.beat_failed(str(exc))
+        else:
+            delay = membership.beat_succeeded(reply.created, nodes, time.monotonic())
+        await asyncio.sleep(delay)
+
+
+# --8<-- [end:heartbeat_loop]
+
+
+async def client_session(app: web.Application) -> AsyncIterator[None]:
+    """The process's one outgoing HTTP session, shared by every client."""
+    async with aiohttp.ClientSession() as session:
+        app[SESSION] = session
+        config = app[NODE_CONFIG]
+        app[REGISTRY] = RegistryClient(
+            config.registry_url, timeout=config.registry_timeout, session=session
+        )
+        yield
+
+
+# --8<-- [start:membership_ctx]
+async def membership(app: web.Application) -> AsyncIterator[None]:
+    """Heartbeats run while the app runs; on shutdown the node deregisters."""
+    config = app[NODE_CONFIG]
+    log.info("%s joining the cluster through the registry at %s", config.name, config.registry_url)
+    task = asyncio.create_task(heartbeat_forever(app))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    try:
+        if await app[REGISTRY].deregister(config.name):
+            log.info("%s deregistered from the registry", config.name)
+    except ClientError as exc:
+        log.warning("%s could not deregister (%s); its entry will expire", config.name, exc)
+
+
+# --8<-- [end:membership_ctx]
+
+
+# --8<-- [start:create_node_app]
+def create_node_app(config: NodeConfig) -> web.Application:
+    """v1's key/value app, plus membership and ``GET /cluster/peers``."""
+    app = create_app(ServerConfig(max_value_bytes=config.max_value_bytes))
+    app[NODE_CONFIG] = config
+    app[MEMBERSHIP] = Membership(config.name, config.heartbeat_interval, random.Random())
+    app.router.add_get("/cluster/peers", get_peers)
+    app.cleanup_ctx.append(client_session)
+    app.cleanup_ctx.append(membership)
+    return app
+
+
+# --8<-- [end:create_node_app]

@@ -1,0 +1,99 @@
+"""The registry's bookkeeping: who is in the cluster, and who has gone silent.
+
+This is the pure core of stage v2. It never reads a clock: every method that
+needs the time takes ``now`` (seconds, from any monotonic clock), so tests can
+move time forward by hand and the expiry rule can be read without any I/O.
+
+The rule, as etcd leases, Consul TTL checks and ZooKeeper's ephemeral nodes all
+have it: an entry lives for ``ttl`` seconds after its last heartbeat. A
+heartbeat is simply registering again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+DEFAULT_TTL = 5.0
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered node, and when the registry last heard from it."""
+
+    name: str
+    host: str
+    port: int
+    first_seen: float
+    last_seen: float
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.host, self.port
+
+    def age(self, now: float) -> float:
+        """Seconds since the last heartbeat."""
+        return now - self.last_seen
+
+
+class NameTaken(Exception):
+    """A live entry already uses this name at another address."""
+
+    def __init__(self, entry: Entry) -> None:
+        super().__init__(f"the name {entry.name!r} is in use by {entry.host}:{entry.port}")
+        self.entry = entry
+
+
+# --8<-- [start:registry]
+class Registry:
+    """Registered nodes by name; an entry expires ``ttl`` seconds after its last heartbeat."""
+
+    def __init__(self, ttl: float = DEFAULT_TTL) -> None:
+        if ttl <= 0:
+            raise ValueError(f"ttl must be greater than 0, not {ttl}")
+        self.ttl = ttl
+        self._entries: dict[str, Entry] = {}
+
+    def is_live(self, entry: Entry, now: float) -> bool:
+        return entry.age(now) < self.ttl
+
+    def register(self, name: str, host: str, port: int, now: float) -> tuple[Entry, bool]:
+        """Register ``name`` or renew its entry; return (entry, True if it is new).
+
+        A live name cannot move to another address: that would let any node
+        silently take over another's entry. It must be deregistered or expire first.
+        """
+        old = self._entries.get(name)
+        if old is not None and self.is_live(old, now):
+            if old.address != (host, port):
+                raise NameTaken(old)
+            renewed = replace(old, last_seen=now)
+            self._entries[name] = renewed
+            return renewed, False
+        entry = Entry(name=name, host=host, port=port, first_seen=now, last_seen=now)
+        self._entries[name] = entry
+        return entry, True
+
+    def deregister(self, name: str) -> Entry | None:
+        """Forget ``name`` at once; return its entry, or None if it was unknown."""
+        return self._entries.pop(name, None)
+
+    def get(self, name: str, now: float) -> Entry | None:
+        """The live entry for ``name``, or None."""
+        entry = self._entries.get(name)
+        return entry if entry is not None and self.is_live(entry, now) else None
+
+    def entries(self, now: float) -> list[Entry]:
+        """Every live entry, sorted by name."""
+        return sorted(
+            (e for e in self._entries.values() if self.is_live(e, now)), key=lambda e: e.name
+        )
+
+    def expire(self, now: float) -> list[Entry]:
+        """Remove and return the entries that have been silent for ``ttl`` or more."""
+        dead = [e for e in self._entries.values() if not self.is_live(e, now)]
+        for entry in dead:
+            del self._entries[entry.name]
+        return sorted(dead, key=lambda e: e.name)
+
+
+# --8<-- [end:registry]

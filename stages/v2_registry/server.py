@@ -1,0 +1,169 @@
+"""The registry as an HTTP service.
+
+Routes::
+
+    POST   /nodes          register or renew (the heartbeat): 201 new, 200 renewed
+    GET    /nodes          {"nodes": [...]} sorted by name
+    GET    /nodes/{name}   one entry, or 404
+    DELETE /nodes/{name}   204, or 404
+    GET    /health         {"status": "ok", "nodes": N, "ttl": T}
+
+A background sweep calls :meth:`Registry.expire` every ``ttl / 5`` seconds, so a
+silent node is forgotten at most ``ttl * 1.2`` seconds after its last heartbeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from stages.v1_kv.errors import ApiError, json_errors
+from stages.v2_registry.models import InvalidMessage, NodeInfo, Registration, check_name
+from stages.v2_registry.registry import DEFAULT_TTL, Entry, NameTaken, Registry
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    ttl: float = DEFAULT_TTL
+
+    @property
+    def sweep_interval(self) -> float:
+        return self.ttl / 5
+
+
+REGISTRY = web.AppKey("registry", Registry)
+CLOCK = web.AppKey("clock", Clock)
+
+
+def entry_json(entry: Entry, now: float, ttl: float | None = None) -> dict[str, object]:
+    info = NodeInfo(entry.name, entry.host, entry.port, entry.age(now)).to_json()
+    if ttl is not None:
+        info["registered_seconds_ago"] = round(now - entry.first_seen, 3)
+        info["ttl"] = ttl
+    return info
+
+
+async def read_json(request: web.Request) -> object:
+    """The request body as JSON, or a 400 that says what is wrong with it."""
+    try:
+        return await request.json()
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
+
+
+# --8<-- [start:register]
+async def register(request: web.Request) -> web.Response:
+    try:
+        reg = Registration.from_json(await read_json(request))
+    except InvalidMessage as exc:
+        raise ApiError(400, "invalid_registration", str(exc)) from None
+    host = reg.host or request.remote or "127.0.0.1"  # no host given: where it came from
+    registry, now = request.app[REGISTRY], request.app[CLOCK]()
+    try:
+        entry, created = registry.register(reg.name, host, reg.port, now)
+    except NameTaken as exc:
+        raise ApiError(
+            409, "name_taken", f"{exc}; it is free once that node deregisters or its entry expires"
+        ) from None
+    if created:
+        log.info("Registered node %s at %s:%d", entry.name, entry.host, entry.port)
+    else:
+        log.debug("Heartbeat from %s", entry.name)
+    return web.json_response(entry_json(entry, now, registry.ttl), status=201 if created else 200)
+
+
+# --8<-- [end:register]
+
+
+async def list_nodes(request: web.Request) -> web.Response:
+    now = request.app[CLOCK]()
+    nodes = [entry_json(e, now) for e in request.app[REGISTRY].entries(now)]
+    return web.json_response({"nodes": nodes})
+
+
+def _name(request: web.Request) -> str:
+    try:
+        return check_name(request.match_info["name"])
+    except InvalidMessage as exc:
+        raise ApiError(400, "invalid_name", str(exc)) from None
+
+
+def _unknown(name: str) -> ApiError:
+    return ApiError(404, "node_not_found", f"no live node is registered as {name!r}")
+
+
+async def get_node(request: web.Request) -> web.Response:
+    name, registry, now = _name(request), request.app[REGISTRY], request.app[CLOCK]()
+    entry = registry.get(name, now)
+    if entry is None:
+        raise _unknown(name)
+    return web.json_response(entry_json(entry, now, registry.ttl))
+
+
+async def deregister(request: web.Request) -> web.Response:
+    name = _name(request)
+    if request.app[REGISTRY].deregister(name) is None:
+        raise _unknown(name)
+    log.info("Deregistered node %s", name)
+    return web.Response(status=204)
+
+
+async def health(request: web.Request) -> web.Response:
+    registry, now = request.app[REGISTRY], request.app[CLOCK]()
+    return web.json_response(
+        {"status": "ok", "nodes": len(registry.entries(now)), "ttl": registry.ttl}
+    )
+
+
+# --8<-- [start:sweep]
+async def sweep_expired(app: web.Application, interval: float) -> None:
+    """Forever: forget every node that has been silent for a whole TTL."""
+    registry, clock = app[REGISTRY], app[CLOCK]
+    while True:
+        await asyncio.sleep(interval)
+        now = clock()
+        for entry in registry.expire(now):
+            log.info("Node %s expired after %.1fs without a heartbeat", entry.name, entry.age(now))
+
+
+def sweeper(interval: float) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A cleanup context: the sweep runs exactly while the app does."""
+
+    async def run_sweeper(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(sweep_expired(app, interval))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return run_sweeper
+
+
+# --8<-- [end:sweep]
+
+
+def create_registry_app(
+    config: RegistryConfig | None = None, clock: Clock = time.monotonic
+) -> web.Application:
+    """Build the registry application; ``clock`` is injectable for tests."""
+    config = config or RegistryConfig()
+    app = web.Application(middlewares=[json_errors])
+    app[REGISTRY] = Registry(config.ttl)
+    app[CLOCK] = clock
+    app.router.add_post("/nodes", register)
+    app.router.add_get("/nodes", list_nodes)
+    app.router.add_get("/nodes/{name}", get_node)
+    app.router.add_delete("/nodes/{name}", deregister)
+    app.router.add_get("/health", health)
+    app.cleanup_ctx.append(sweeper(config.sweep_interval))
+    return app

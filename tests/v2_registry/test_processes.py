@@ -1,0 +1,114 @@
+"""Real processes, started with the same ``ddb`` commands a user types."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+
+from stages.v2_registry.client import RegistryClient
+from tests.support import Processes, wait_until
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def listed(registry_url: str) -> list[str]:
+    async with RegistryClient(registry_url, timeout=2) as client:
+        return [n.name for n in await client.nodes()]
+
+
+async def start_registry(processes: Processes, *args: str) -> str:
+    return await processes.start("v2", "registry", "--port", "0", *args).started()
+
+
+def start_node(processes: Processes, registry_url: str, name: str, *args: str):
+    return processes.start("v2", "node", "-ra", registry_url, "--name", name, "--port", "0", *args)
+
+
+async def wait_listed(registry_url: str, names: list[str], timeout: float) -> float:
+    async def all_listed() -> bool:
+        try:
+            return await listed(registry_url) == names
+        except Exception:
+            return False
+
+    return await wait_until(all_listed, timeout=timeout, what=f"the registry to list {names}")
+
+
+async def test_three_nodes_are_listed_and_see_each_other(processes: Processes) -> None:
+    registry = await start_registry(processes)
+    nodes = [start_node(processes, registry, f"n{i}") for i in (1, 2, 3)]
+    for node in nodes:
+        await node.started()
+    await wait_listed(registry, ["n1", "n2", "n3"], timeout=5)
+    await nodes[0].wait_for_log("n1 sees n3 join the cluster", timeout=5)
+    registry_log = processes.started[0]
+    for name, node in zip(["n1", "n2", "n3"], nodes, strict=True):
+        host_port = node.url.removeprefix("http://")
+        assert registry_log.find(f"Registered node {name} at {host_port}")
+
+
+async def test_a_killed_node_leaves_the_list_within_ttl_plus_one_second(
+    processes: Processes,
+) -> None:
+    registry = await start_registry(processes)  # the default TTL: 5 s
+    nodes = [start_node(processes, registry, f"n{i}") for i in (1, 2, 3)]
+    await wait_listed(registry, ["n1", "n2", "n3"], timeout=5)
+    nodes[1].kill()
+    killed_at = time.monotonic()
+    await wait_listed(registry, ["n1", "n3"], timeout=5 + 1)
+    assert time.monotonic() - killed_at <= 6
+    await processes.started[0].wait_for_log(r"Node n2 expired after [45]\.\ds without a heartbeat")
+    assert await listed(registry) == ["n1", "n3"]  # the others stay
+
+
+async def test_sigterm_deregisters_the_node_at_once(processes: Processes) -> None:
+    registry = await start_registry(processes)
+    node = start_node(processes, registry, "n1")
+    start_node(processes, registry, "n2")
+    await wait_listed(registry, ["n1", "n2"], timeout=5)
+    node.signal(signal.SIGTERM)
+    took = await wait_listed(registry, ["n2"], timeout=2)
+    assert took < 2  # nowhere near the 5 s TTL
+    assert node.proc.wait(timeout=5) == 0
+    assert node.find("n1 deregistered from the registry")
+    await processes.started[0].wait_for_log("Deregistered node n1")
+
+
+async def test_after_a_registry_restart_every_node_is_listed_again_within_two_intervals(
+    processes: Processes,
+) -> None:
+    first = processes.start("v2", "registry", "--port", "0")
+    registry = await first.started()
+    port = registry.rsplit(":", 1)[1]
+    for i in (1, 2, 3):
+        start_node(processes, registry, f"n{i}")
+    await wait_listed(registry, ["n1", "n2", "n3"], timeout=5)
+    first.kill()
+    await processes.start("v2", "registry", "--port", port).started()
+    took = await wait_listed(registry, ["n1", "n2", "n3"], timeout=2 * 1.0 + 0.5)
+    assert took <= 2.0 + 0.5
+    assert processes.started[1].find("n1 registered with the registry again")
+
+
+async def test_a_node_started_before_its_registry_registers_once_it_is_up(
+    processes: Processes, unused_tcp_port: int
+) -> None:
+    registry = f"http://127.0.0.1:{unused_tcp_port}"
+    node = start_node(processes, registry, "early")
+    await node.wait_for_log("early cannot reach the registry")
+    await processes.start("v2", "registry", "--port", str(unused_tcp_port)).started()
+    await wait_listed(registry, ["early"], timeout=3)
+    assert node.proc.poll() is None  # it never gave up
+
+
+async def test_ddb_nodes_prints_the_table(processes: Processes) -> None:
+    from tests.support import run_ddb
+
+    registry = await start_registry(processes)
+    start_node(processes, registry, "n1")
+    await wait_listed(registry, ["n1"], timeout=5)
+    out = run_ddb("nodes", "--registry", registry).stdout.decode().splitlines()
+    assert out[0].split() == ["NAME", "URL", "LAST", "SEEN"]
+    assert out[1].startswith("n1") and "http://127.0.0.1:" in out[1]
