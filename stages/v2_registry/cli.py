@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import uuid
 
 from yarl import URL
@@ -75,8 +76,14 @@ def run_registry(args: argparse.Namespace) -> int:
 # -- ddb v2 node ------------------------------------------------------------------------
 
 
-def add_node_arguments(parser: argparse.ArgumentParser) -> None:
-    """The flags of a v2 node; the v2.1 node adds its own to these."""
+def add_node_arguments(
+    parser: argparse.ArgumentParser, heartbeat_flag: str = "--heartbeat-interval"
+) -> None:
+    """The flags of a v2 node; the v2.1 node adds its own to these.
+
+    v2.1 gives ``--heartbeat-interval`` to the leader's heartbeats, so it passes
+    another ``heartbeat_flag`` for the heartbeats to the registry.
+    """
     parser.add_argument(
         "-ra",
         "--registry-address",
@@ -100,7 +107,8 @@ def add_node_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: the address the registry sees the node's requests come from)",
     )
     parser.add_argument(
-        "--heartbeat-interval",
+        heartbeat_flag,
+        dest="registry_heartbeat_interval",
         type=positive_float,
         default=DEFAULT_HEARTBEAT_INTERVAL,
         metavar="SECONDS",
@@ -115,22 +123,34 @@ def add_node_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run_node(args: argparse.Namespace) -> int:
-    name = args.name or str(uuid.uuid4())
-    configure_logging(args.log_level, name)
-    try:
-        sock = listen(args.host, args.port)
-    except OSError as exc:
-        return fail(str(exc))
-    config = NodeConfig(
-        name=name,
+def node_config(args: argparse.Namespace, sock: socket.socket) -> NodeConfig:
+    """The v2 node's configuration from its flags and its listening socket."""
+    return NodeConfig(
+        name=args.name,
         registry_url=args.registry_address,
         port=bound_port(sock),
         advertise_host=args.advertise_host,
-        heartbeat_interval=args.heartbeat_interval,
+        heartbeat_interval=args.registry_heartbeat_interval,
         max_value_bytes=args.max_value_bytes,
     )
-    serve(create_node_app(config), sock, args.host)
+
+
+def start_node(args: argparse.Namespace) -> socket.socket | None:
+    """Name the node, set up its logging and bind its socket (None: already reported)."""
+    args.name = args.name or str(uuid.uuid4())
+    configure_logging(args.log_level, args.name)
+    try:
+        return listen(args.host, args.port)
+    except OSError as exc:
+        fail(str(exc))
+        return None
+
+
+def run_node(args: argparse.Namespace) -> int:
+    sock = start_node(args)
+    if sock is None:
+        return 1
+    serve(create_node_app(node_config(args, sock)), sock, args.host)
     return 0
 
 

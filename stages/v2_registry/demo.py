@@ -10,6 +10,7 @@ so every node deregisters, and waits for all of them.
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -64,11 +65,14 @@ def run_demo(
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     # Each child gets its own session, so Ctrl-C reaches only us, and we stop them one way.
-    children = {
-        name: subprocess.Popen(cmd, start_new_session=True) for name, cmd in commands.items()
-    }
-    reported: set[str] = set()
+    # The registry starts first, so that the nodes all find each other from their first beat.
+    registry = subprocess.Popen(commands.pop("registry"), start_new_session=True)
+    children = {"registry": registry}
     try:
+        _wait_for_port(registry_port, registry)
+        for name, command in commands.items():
+            children[name] = subprocess.Popen(command, start_new_session=True)
+        reported: set[str] = set()
         while not stopping and len(reported) < len(children):
             for name, child in children.items():
                 if child.poll() is not None and name not in reported:
@@ -76,14 +80,32 @@ def run_demo(
                     print(f"*** {name} exited with status {child.returncode}", file=sys.stderr)
             time.sleep(0.2)  # a signal ends the wait early
     finally:
-        for child in reversed(list(children.values())):  # nodes first: they deregister
-            if child.poll() is None:
-                child.terminate()
-        for child in children.values():
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        nodes_first = [child for name, child in children.items() if name != "registry"]
+        _stop_all(nodes_first)  # they deregister, so the registry must still be up
+        _stop_all([registry])
     print("All stopped.")
     return 0
+
+
+def _stop_all(children: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each child, then wait for all of them (SIGKILL after 10 s)."""
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    for child in children:
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """Wait until something accepts connections on ``port`` (or ``process`` has died)."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)

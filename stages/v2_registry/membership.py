@@ -44,7 +44,7 @@ class Membership:
                 "%s reached the registry again after %d failed attempts", self.name, self.failures
             )
         self.registered, self.failures = True, 0
-        self._update_peers(nodes, now)
+        self.update_peers(nodes, now)
         return self.interval
 
     def beat_failed(self, reason: str) -> float:
@@ -59,7 +59,7 @@ class Membership:
         delay *= self.rng.uniform(0.8, 1.0)
         if self.failures == 1 or self.failures % 10 == 0:
             log.warning(
-                "%s cannot reach the registry (%s); retrying in %.2fs (attempt %d)",
+                "%s's heartbeat to the registry failed (%s); retrying in %.2fs (attempt %d)",
                 self.name,
                 reason,
                 delay,
@@ -67,7 +67,8 @@ class Membership:
             )
         return delay
 
-    def _update_peers(self, nodes: Sequence[NodeInfo], now: float) -> None:
+    def update_peers(self, nodes: Sequence[NodeInfo], now: float) -> None:
+        """Take the registry's list of live nodes as our view of the cluster."""
         peers = tuple(sorted((n for n in nodes if n.name != self.name), key=lambda n: n.name))
         before = {p.name for p in self.peers}
         after = {p.name for p in peers}

@@ -51,6 +51,7 @@ SESSION = web.AppKey("session", aiohttp.ClientSession)
 REGISTRY = web.AppKey("registry_client", RegistryClient)
 
 
+# --8<-- [start:get_peers]
 async def get_peers(request: web.Request) -> web.Response:
     config, membership = request.app[NODE_CONFIG], request.app[MEMBERSHIP]
     updated = membership.updated_at
@@ -65,6 +66,9 @@ async def get_peers(request: web.Request) -> web.Response:
             "peers": [peer.to_json() for peer in membership.peers],
         }
     )
+
+
+# --8<-- [end:get_peers]
 
 
 # --8<-- [start:heartbeat_loop]

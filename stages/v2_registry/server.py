@@ -152,6 +152,7 @@ def sweeper(interval: float) -> Callable[[web.Application], AsyncIterator[None]]
 # --8<-- [end:sweep]
 
 
+# --8<-- [start:create_registry_app]
 def create_registry_app(
     config: RegistryConfig | None = None, clock: Clock = time.monotonic
 ) -> web.Application:
@@ -167,3 +168,6 @@ def create_registry_app(
     app.router.add_get("/health", health)
     app.cleanup_ctx.append(sweeper(config.sweep_interval))
     return app
+
+
+# --8<-- [end:create_registry_app]

@@ -97,7 +97,7 @@ async def test_a_node_started_before_its_registry_registers_once_it_is_up(
 ) -> None:
     registry = f"http://127.0.0.1:{unused_tcp_port}"
     node = start_node(processes, registry, "early")
-    await node.wait_for_log("early cannot reach the registry")
+    await node.wait_for_log("early's heartbeat to the registry failed")
     await processes.start("v2", "registry", "--port", str(unused_tcp_port)).started()
     await wait_listed(registry, ["early"], timeout=3)
     assert node.proc.poll() is None  # it never gave up
