@@ -10,8 +10,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from stages.v1_kv.runner import format_url
-
 NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 NAME_RULE = "1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'"
 
@@ -91,7 +89,8 @@ class NodeInfo:
 
     @property
     def url(self) -> str:
-        return format_url(self.host, self.port)
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
+        return f"http://{host}:{self.port}"
 
     @classmethod
     def from_json(cls, data: Any) -> NodeInfo:

@@ -110,6 +110,8 @@ async def membership(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    if not app[MEMBERSHIP].registered:
+        return  # never registered (registry down, or the name was taken): nothing to remove
     try:
         if await app[REGISTRY].deregister(config.name):
             log.info("%s deregistered from the registry", config.name)

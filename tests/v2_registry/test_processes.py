@@ -59,7 +59,7 @@ async def test_a_killed_node_leaves_the_list_within_ttl_plus_one_second(
     killed_at = time.monotonic()
     await wait_listed(registry, ["n1", "n3"], timeout=5 + 1)
     assert time.monotonic() - killed_at <= 6
-    await processes.started[0].wait_for_log(r"Node n2 expired after [45]\.\ds without a heartbeat")
+    await processes.started[0].wait_for_log(r"Node n2 expired after [56]\.\ds without a heartbeat")
     assert await listed(registry) == ["n1", "n3"]  # the others stay
 
 

@@ -1,0 +1,35 @@
+"""The pure cores import no I/O: no asyncio, no aiohttp, not even indirectly.
+
+This is what lets their tests run without an event loop and lets the docs show
+the algorithms without HTTP noise. Each module is imported in a fresh
+interpreter, so nothing imported by another test can hide a leak.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+PURE = [
+    "stages.v1_kv.store",
+    "stages.v2_registry.registry",
+    "stages.v2_registry.models",
+    "stages.v2_registry.membership",
+]
+FORBIDDEN = ("asyncio", "aiohttp")
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_pure_module_imports_neither_asyncio_nor_aiohttp(module: str) -> None:
+    check = (
+        f"import sys, {module}; "
+        f"leaked = [m for m in {FORBIDDEN!r} if m in sys.modules]; "
+        "print(','.join(leaked))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"{module} pulls in {result.stdout.strip()}"
