@@ -39,6 +39,10 @@ class Membership:
         if created:
             again = " again (the registry had forgotten us)" if self.registered else ""
             log.info("%s registered with the registry%s", self.name, again)
+        elif not self.registered:  # restarted before our old entry expired: same address
+            log.info(
+                "%s registered with the registry (renewing the entry of an earlier run)", self.name
+            )
         elif self.failures:
             log.info(
                 "%s reached the registry again after %d failed attempts", self.name, self.failures

@@ -56,3 +56,11 @@ def test_peers_joining_and_leaving_are_logged(caplog) -> None:
     assert "n1 sees n2 join the cluster" in caplog.text
     assert "n1 sees n3 join the cluster" in caplog.text
     assert "n1 sees n2 leave the cluster" in caplog.text
+
+
+def test_a_restarted_node_that_finds_its_old_entry_says_it_registered(caplog) -> None:
+    caplog.set_level(logging.INFO)
+    m = Membership("n1", 1.0, random.Random(7))
+    m.beat_succeeded(False, [], now=0.0)  # 200, not 201: the entry of our previous life
+    assert "n1 registered with the registry (renewing the entry of an earlier run)" in caplog.text
+    assert m.registered
