@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint pytest docs docs-build clean
+.PHONY: run test lint pytest docs docs-build figures clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -15,9 +15,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
 	@touch $(STAMP)
 
-## run: start a registry and three v2 nodes on loopback (Ctrl-C stops them all)
+## run: start a registry and three v2.1 nodes on loopback; they elect a leader (Ctrl-C stops them all)
 run: $(STAMP)
-	$(BIN)/ddb v2 demo --nodes 3
+	$(BIN)/ddb v2.1 demo --nodes 3
 
 ## test: lint, the whole test suite, and a strict docs build
 test: lint pytest docs-build
@@ -35,6 +35,10 @@ docs-build: $(STAMP)
 ## docs: serve the docs site on http://127.0.0.1:8000
 docs: $(STAMP)
 	$(BIN)/mkdocs serve -a 127.0.0.1:8000
+
+## figures: redraw the simulator's diagrams in docs/figures (a test checks they are current)
+figures: $(STAMP)
+	$(BIN)/python -m stages.v2_1_election.sim.figures
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .ruff_cache

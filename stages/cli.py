@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from stages.v1_kv import cli as v1_cli
+from stages.v2_1_election import cli as v21_cli
+from stages.v2_1_election.sim import cli as sim_cli
 from stages.v2_registry import cli as v2_cli
 
 
@@ -17,6 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     v1_cli.register(commands)
     v2_cli.register(commands)
+    v21_cli.register(commands)
+    sim_cli.register(commands)
     return parser
 
 

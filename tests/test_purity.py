@@ -17,6 +17,8 @@ PURE = [
     "stages.v2_registry.registry",
     "stages.v2_registry.models",
     "stages.v2_registry.membership",
+    "stages.v2_1_election.messages",
+    "stages.v2_1_election.bully",
 ]
 FORBIDDEN = ("asyncio", "aiohttp")
 

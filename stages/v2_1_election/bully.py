@@ -1,0 +1,280 @@
+"""The Bully election, with a generation clock, as a pure state machine.
+
+Nothing here reads a clock, sleeps, sends or receives: the caller hands in the
+time (``now``, in seconds) and a seeded :class:`random.Random`, and every verb
+returns the messages to send as a list of :class:`Send`. The same class runs in
+a real node (driven by aiohttp and real timers) and in the deterministic
+simulator (driven by a virtual clock and network).
+
+The rules, in one place:
+
+* **Rank** is the node name: a name that sorts later outranks one that sorts
+  earlier (``"n3" > "n2"``), as in the original project.
+* On start-up a node is a follower with no leader. It sends Join to the peers
+  it discovers: the leader replies with a Heartbeat, the others with the term
+  they are at, so a newcomer (or a node restarted without memory) never reuses
+  an old term. It waits ``leader_timeout`` for a Heartbeat or Victory and
+  adopts whoever sends one, so a node that joins a cluster with a live leader
+  does not depose it, even if it ranks higher.
+* A follower that hears nothing from its leader for ``leader_timeout`` starts an
+  election: it moves to a new term and sends Election to every higher peer.
+* A candidate that gets no Answer within ``answer_timeout`` wins: Victory to
+  every peer, then a Heartbeat every ``heartbeat_interval``. A candidate that
+  was answered waits ``victory_timeout`` for a Victory, and starts a new
+  election if none comes.
+* A node that receives Election from a lower-ranked node answers it and starts
+  its own election; a leader answers and re-asserts itself with a Victory. An
+  Election from an older term, or one that reaches a follower of a leader of the
+  same term, is stale (the sender missed a Victory): it is answered, and the
+  answer's term brings the sender up to date, but it starts nothing.
+* **Generation clock**: every message carries the sender's term. A node that
+  sees a newer term adopts it, and a leader or candidate steps down at once.
+  Heartbeats and Victories from an older term are rejected with a NewerTerm
+  reply. Terms only grow.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from stages.v2_1_election.messages import (
+    Answer,
+    Election,
+    Heartbeat,
+    Join,
+    Message,
+    NewerTerm,
+    Victory,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Role(StrEnum):
+    FOLLOWER = "follower"
+    CANDIDATE = "candidate"
+    LEADER = "leader"
+
+
+class ConfigError(ValueError):
+    """Timings that cannot work together."""
+
+
+# --8<-- [start:config]
+@dataclass(frozen=True)
+class ElectionConfig:
+    """The election's timings, in seconds. The defaults fail over in under a second."""
+
+    heartbeat_interval: float = 0.1  # leader -> followers
+    leader_timeout: float = 0.5  # five missed heartbeats, as in the original
+    answer_timeout: float = 0.2  # how long a candidate waits for a higher node to answer
+    victory_timeout: float = 0.5  # how long an answered candidate waits for the Victory
+    jitter: float = 0.2  # followers wait leader_timeout * (1 + up to jitter), at random
+
+    def __post_init__(self) -> None:
+        for field in ("heartbeat_interval", "leader_timeout", "answer_timeout", "victory_timeout"):
+            if not getattr(self, field) > 0:
+                raise ConfigError(f"{field} must be greater than 0, not {getattr(self, field)}")
+        if not 0 <= self.jitter <= 1:
+            raise ConfigError(f"jitter must be between 0 and 1, not {self.jitter}")
+        if self.leader_timeout < 3 * self.heartbeat_interval:
+            raise ConfigError(
+                f"leader_timeout ({self.leader_timeout}s) must be at least 3 times "
+                f"heartbeat_interval ({self.heartbeat_interval}s), or one late heartbeat "
+                "would start an election"
+            )
+        if self.victory_timeout < self.answer_timeout:
+            raise ConfigError(
+                f"victory_timeout ({self.victory_timeout}s) must be at least answer_timeout "
+                f"({self.answer_timeout}s): the node that answered needs that long to win"
+            )
+
+
+# --8<-- [end:config]
+
+
+@dataclass(frozen=True)
+class Send:
+    """An instruction to the caller: deliver ``message`` to the node named ``to``."""
+
+    to: str
+    message: Message
+
+
+def outranks(a: str, b: str) -> bool:
+    """Does node ``a`` rank above node ``b``? The later name in sort order wins."""
+    return a > b
+
+
+class BullyElector:
+    """One node's view of the election. Drive it with ``tick``, ``receive`` and ``set_peers``."""
+
+    algorithm = "bully"
+
+    def __init__(self, name: str, config: ElectionConfig, rng: random.Random, now: float) -> None:
+        self.name = name
+        self.config = config
+        self.rng = rng
+        self.term = 0
+        self.role = Role.FOLLOWER
+        self.leader: str | None = None
+        self.peers: frozenset[str] = frozenset()
+        self.answered = False  # a candidate that a higher node answered waits for Victory
+        self.deadline = self._leader_deadline(now)  # when the current wait ends
+
+    # -- the verbs -----------------------------------------------------------------------
+
+    # --8<-- [start:tick]
+    def tick(self, now: float) -> list[Send]:
+        """Let time pass: act on whichever wait has run out."""
+        if now < self.deadline:
+            return []
+        if self.role is Role.LEADER:
+            self.deadline = now + self.config.heartbeat_interval
+            return self._to_all(Heartbeat(self.name, self.term))
+        if self.role is Role.CANDIDATE and not self.answered:
+            return self.become_leader(now)  # nobody above us answered: we win
+        if self.role is Role.CANDIDATE:
+            log.info("%s heard no victory at term %d; trying again", self.name, self.term)
+        else:
+            log.info(
+                "%s heard nothing from %s for %.2fs",
+                self.name,
+                self.leader or "any leader",
+                self.config.leader_timeout,
+            )
+        return self.become_candidate(now)
+
+    # --8<-- [end:tick]
+
+    # --8<-- [start:receive]
+    def receive(self, message: Message, now: float) -> list[Send]:
+        """Handle one message from a peer; return the replies to send."""
+        if message.term > self.term:
+            self._adopt_term(message.term, now)  # the generation clock moves forward
+        handler = getattr(self, f"on_{message.kind}")
+        replies: list[Send] = handler(message, now)
+        return replies
+
+    # --8<-- [end:receive]
+
+    def set_peers(self, names: Iterable[str], now: float) -> list[Send]:
+        """The membership changed (as the registry reports it); we are never our own peer."""
+        peers = frozenset(names) - {self.name}
+        joined = sorted(peers - self.peers)
+        self.peers = peers
+        if self.role is Role.LEADER:  # tell newcomers at once who leads
+            return [Send(peer, Heartbeat(self.name, self.term)) for peer in joined]
+        if self.leader is None:  # we are looking for a leader: ask the newcomers
+            return [Send(peer, Join(self.name, self.term)) for peer in joined]
+        return []
+
+    # -- one handler per message kind ----------------------------------------------------
+
+    # --8<-- [start:handlers]
+    def on_heartbeat(self, message: Heartbeat, now: float) -> list[Send]:
+        return self._from_a_leader(message, now)
+
+    def on_victory(self, message: Victory, now: float) -> list[Send]:
+        return self._from_a_leader(message, now)
+
+    def on_election(self, message: Election, now: float) -> list[Send]:
+        if outranks(message.sender, self.name):
+            return []  # elections only go up the ranks; nothing to do with this one
+        replies = [Send(message.sender, Answer(self.name, self.term))]
+        if self.role is Role.LEADER:  # still in charge: say so
+            return [*replies, Send(message.sender, Victory(self.name, self.term))]
+        if self.term > message.term or self.leader is not None:
+            return replies  # a stale election: our answer's term (or our leader) catches it up
+        return replies + self.become_candidate(now)
+
+    def on_join(self, message: Join, now: float) -> list[Send]:
+        if self.role is Role.LEADER:
+            self.peers |= {message.sender}  # the registry will tell us soon; greet it now
+            return [Send(message.sender, Heartbeat(self.name, self.term))]
+        if message.term < self.term:  # a newcomer (or a restarted node) learns the term
+            return [Send(message.sender, NewerTerm(self.name, self.term, self.leader))]
+        return []
+
+    def on_answer(self, message: Answer, now: float) -> list[Send]:
+        if self.role is Role.CANDIDATE and message.term == self.term and not self.answered:
+            log.debug("%s was answered by %s; waiting for its victory", self.name, message.sender)
+            self.answered = True
+            self.deadline = now + self.config.victory_timeout
+        return []
+
+    def on_newer_term(self, message: NewerTerm, now: float) -> list[Send]:
+        # Adopting the term already made us step down; follow the leader we were told of.
+        told_of = message.leader
+        if told_of not in (None, self.name) and message.term == self.term and self.leader is None:
+            self.become_follower(told_of, now)
+        return []
+
+    def _from_a_leader(self, message: Heartbeat | Victory, now: float) -> list[Send]:
+        if message.term < self.term:  # a leader from the past: tell it
+            return [Send(message.sender, NewerTerm(self.name, self.term, self.leader))]
+        if self.role is Role.LEADER and not outranks(message.sender, self.name):
+            return []  # two leaders in one term: the lower one yields when it hears us
+        if self.leader == message.sender and self.role is Role.FOLLOWER:
+            self.deadline = self._leader_deadline(now)  # the usual heartbeat
+        else:
+            self.become_follower(message.sender, now)
+        return []
+
+    # --8<-- [end:handlers]
+
+    # -- role changes: exactly one place each, one log line each ------------------------
+
+    # --8<-- [start:roles]
+    def become_follower(self, leader: str | None, now: float) -> None:
+        self.role, self.leader, self.answered = Role.FOLLOWER, leader, False
+        self.deadline = self._leader_deadline(now)
+        if leader is None:
+            log.info("%s became follower at term %d (leader unknown)", self.name, self.term)
+        else:
+            log.info("%s became follower of %s at term %d", self.name, leader, self.term)
+
+    def become_candidate(self, now: float) -> list[Send]:
+        self.term += 1
+        self.role, self.leader, self.answered = Role.CANDIDATE, None, False
+        self.deadline = now + self.config.answer_timeout
+        higher = sorted(peer for peer in self.peers if outranks(peer, self.name))
+        log.info(
+            "%s became candidate at term %d, asking %s",
+            self.name,
+            self.term,
+            ", ".join(higher) or "nobody (no higher peer)",
+        )
+        # Even with nobody to ask, wait answer_timeout before winning: a node just back
+        # from a pause may be catching up on messages, and one of them may be the
+        # Victory of a leader already chosen for this very term.
+        return [Send(peer, Election(self.name, self.term)) for peer in higher]
+
+    def become_leader(self, now: float) -> list[Send]:
+        self.role, self.leader, self.answered = Role.LEADER, self.name, False
+        self.deadline = now + self.config.heartbeat_interval
+        log.info("%s became leader at term %d", self.name, self.term)
+        return self._to_all(Victory(self.name, self.term))
+
+    # --8<-- [end:roles]
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _adopt_term(self, term: int, now: float) -> None:
+        assert term > self.term, "terms only grow"
+        stepping_down = self.role is not Role.FOLLOWER
+        self.term = term
+        if stepping_down:
+            self.become_follower(None, now)
+        else:
+            self.leader = None  # whoever led the old term does not lead this one
+
+    def _leader_deadline(self, now: float) -> float:
+        return now + self.config.leader_timeout * (1 + self.config.jitter * self.rng.random())
+
+    def _to_all(self, message: Message) -> list[Send]:
+        return [Send(peer, message) for peer in sorted(self.peers)]

@@ -1,0 +1,227 @@
+"""``ddb simulate``: run the election in the deterministic simulator, once or many times.
+
+Also ``python -m stages.v2_1_election.sim``, with the same arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from stages.v2_1_election.sim.algorithms import ALGORITHMS
+from stages.v2_1_election.sim.checkers import check, liveness_bound
+from stages.v2_1_election.sim.nemesis import ScenarioError, node_names, parse_kinds, parse_scenario
+from stages.v2_1_election.sim.network import NetworkConfig
+from stages.v2_1_election.sim.report import broken_promises, claimed, faults_seen, summary
+from stages.v2_1_election.sim.simulator import SimConfig, simulate
+from stages.v2_1_election.sim.svg import lamport_svg
+from stages.v2_1_election.sim.trace import timeline
+
+# The simulator imports neither asyncio nor aiohttp, so these few helpers are its own.
+
+
+def fail(message: str) -> int:
+    print(f"ddb: error: {message}", file=sys.stderr)
+    return 1
+
+
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number greater than 0")
+    return int(text)
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a number greater than 0")
+    return value
+
+
+def probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 0 and less than 1")
+    return value
+
+
+def window(text: str) -> tuple[float, float]:
+    start, _, end = text.partition(":")
+    try:
+        low, high = float(start), float(end)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not START:END in seconds") from None
+    if not 0 <= low < high:
+        raise argparse.ArgumentTypeError(f"{text}: START must be >= 0 and before END")
+    return low, high
+
+
+def nemesis(text: str) -> dict[str, float]:
+    try:
+        return parse_kinds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--algorithm", choices=sorted(ALGORITHMS), default="bully")
+    parser.add_argument("--nodes", type=positive_int, default=5, help="n1..nN (default: 5)")
+    parser.add_argument("--seed", type=int, default=1, help="the run's seed (default: 1)")
+    parser.add_argument(
+        "--duration", type=positive_float, default=30.0, help="virtual seconds (default: 30)"
+    )
+    faults = parser.add_mutually_exclusive_group()
+    faults.add_argument(
+        "--nemesis",
+        type=nemesis,
+        metavar="KINDS",
+        help="random faults from the seed, e.g. crash,pause,partition or crash=0.2,pause; "
+        "rates in faults per second (defaults: crash 0.1, pause 0.1, partition 0.05); "
+        "they stop after two thirds of the run",
+    )
+    faults.add_argument("--scenario", type=Path, metavar="FILE", help="faults from a file")
+    parser.add_argument(
+        "--drop",
+        type=probability,
+        default=0.0,
+        help="odds that a message is lost (until the faults stop)",
+    )
+    parser.add_argument(
+        "--duplicate",
+        type=probability,
+        default=0.0,
+        help="odds that a message arrives twice (until the faults stop)",
+    )
+    parser.add_argument("--trials", type=positive_int, help="run seeds SEED..SEED+N-1")
+    output = parser.add_argument_group("output of a single run")
+    output.add_argument("--trace", type=Path, metavar="FILE", help="JSON lines, every event")
+    output.add_argument("--timeline", type=Path, metavar="FILE", help="the story, as text")
+    output.add_argument("--svg", type=Path, metavar="FILE", help="a Lamport diagram")
+    output.add_argument(
+        "--svg-window", type=window, metavar="START:END", help="draw only these seconds"
+    )
+
+
+def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> SimConfig:
+    if args.nodes < 2:
+        parser.error("--nodes: an election needs at least 2 nodes")
+    scenario = ()
+    if args.scenario is not None:
+        try:
+            text = args.scenario.read_text(encoding="utf-8")
+            scenario = tuple(parse_scenario(text, node_names(args.nodes)))
+        except OSError as exc:
+            parser.error(f"--scenario: cannot read {args.scenario}: {exc.strerror}")
+        except ScenarioError as exc:
+            parser.error(f"--scenario {args.scenario}: {exc}")
+    if args.trials and (args.trace or args.svg or args.timeline):
+        parser.error("--trace, --timeline and --svg record one run: leave out --trials")
+    return SimConfig(
+        nodes=args.nodes,
+        seed=args.seed,
+        duration=args.duration,
+        algorithm=args.algorithm,
+        network=NetworkConfig(drop=args.drop, duplicate=args.duplicate),
+        nemesis=tuple(sorted((args.nemesis or {}).items())),
+        scenario=scenario,
+    )
+
+
+# --8<-- [start:run_once]
+def run_once(config: SimConfig, args: argparse.Namespace) -> int:
+    trace = simulate(config)
+    records = trace.records
+    verdicts = check(records, config.election)
+    print(summary(records, verdicts, liveness_bound(config.election)))
+    outputs: list[tuple[Path | None, Callable[[], str]]] = [
+        (args.trace, trace.to_jsonl),
+        (args.timeline, lambda: timeline(records)),
+        (args.svg, lambda: lamport_svg(records, args.svg_window)),
+    ]
+    for path, render in outputs:
+        if path is not None:
+            try:
+                path.write_text(render(), encoding="utf-8")
+            except OSError as exc:
+                return fail(f"cannot write {path}: {exc.strerror}")
+    broken = broken_promises(config.algorithm, verdicts, faults_seen(records))
+    if broken:
+        print(f"{config.algorithm} claims {' and '.join(broken)}, and this run violates it")
+    return 1 if broken else 0
+
+
+# --8<-- [end:run_once]
+
+
+# --8<-- [start:run_trials]
+def run_trials(config: SimConfig, trials: int) -> int:
+    seeds = range(config.seed, config.seed + trials)
+    violated: dict[str, list[int]] = defaultdict(list)
+    broken: dict[str, list[int]] = defaultdict(list)
+    for seed in seeds:
+        records = simulate(replace(config, seed=seed)).records
+        faults = faults_seen(records)
+        for verdict in check(records, config.election):
+            if verdict.ok is False:
+                violated[verdict.name].append(seed)
+                if claimed(config.algorithm, verdict, faults):
+                    broken[verdict.name].append(seed)
+    print(f"{trials} trials, seeds {seeds[0]} to {seeds[-1]}")
+    for name in ("election safety", "single leader", "liveness", "stability"):
+        found, promised = violated[name], broken[name]
+        line = f"  {name:<16} {len(found):>4} violated"
+        if found:
+            line += f", {len(promised)} of them where {config.algorithm} claims it"
+            line += "; seeds " + ", ".join(map(str, (promised or found)[:8]))
+        print(line)
+    if any(violated.values()):
+        print("replay one with --seed SEED (and the same other arguments), adding --svg FILE")
+    return 1 if any(broken.values()) else 0
+
+
+# --8<-- [end:run_trials]
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    config = config_from(args, args.parser)
+    if args.trials:
+        return run_trials(config, args.trials)
+    return run_once(config, args)
+
+
+DESCRIPTION = (
+    "Run the real election core in a deterministic simulator: a virtual clock, a seeded "
+    "network (latency 1-10 ms), and faults from a scenario or drawn from the seed. Print "
+    "what happened and what the checkers found; exit 1 when the algorithm breaks a "
+    "promise it makes. The same arguments always give the same run."
+)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add ``ddb simulate``."""
+    parser = commands.add_parser(
+        "simulate", help="test elections in a deterministic simulator", description=DESCRIPTION
+    )
+    add_arguments(parser)
+    parser.set_defaults(func=run_simulate, parser=parser)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m stages.v2_1_election.sim``: the same as ``ddb simulate``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m stages.v2_1_election.sim", description=DESCRIPTION
+    )
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    args.parser = parser
+    return run_simulate(args)

@@ -1,0 +1,69 @@
+"""The figures in ``docs/figures``, made by the simulator from fixed scenarios and seeds.
+
+``make figures`` runs ``python -m stages.v2_1_election.sim.figures``; a test makes them
+again and compares the bytes, so the docs always show what the code does today.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from stages.v2_1_election.sim.nemesis import node_names, parse_scenario
+from stages.v2_1_election.sim.simulator import SimConfig, simulate
+from stages.v2_1_election.sim.svg import lamport_svg
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+DOCS_FIGURES = Path(__file__).resolve().parents[3] / "docs" / "figures"
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str  # the file is NAME.svg; with a scenario, it is scenarios/NAME.txt
+    seed: int
+    duration: float
+    scenario: bool = True  # False: random crashes and pauses from the seed
+    window: tuple[float, float] | None = None
+
+
+FIGURES = (
+    Figure("failover", seed=1, duration=5.0),
+    Figure("split-brain", seed=1, duration=5.0),
+    Figure("stale-election", seed=3, duration=30.0, scenario=False, window=(16.0, 16.8)),
+)
+
+
+def draw(figure: Figure) -> str:
+    config = SimConfig(seed=figure.seed, duration=figure.duration)
+    if figure.scenario:
+        text = (SCENARIOS / f"{figure.name}.txt").read_text(encoding="utf-8")
+        config = replace(config, scenario=tuple(parse_scenario(text, node_names(config.nodes))))
+    else:
+        config = replace(config, nemesis=(("crash", 0.1), ("pause", 0.1)))
+    return lamport_svg(simulate(config).records, figure.window)
+
+
+def write_all(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for figure in FIGURES:
+        path = directory / f"{figure.name}.svg"
+        path.write_text(draw(figure), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m stages.v2_1_election.sim.figures", description=__doc__
+    )
+    parser.add_argument("--out", type=Path, default=DOCS_FIGURES, help="(default: docs/figures)")
+    args = parser.parse_args(argv)
+    for path in write_all(args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,85 @@
+"""Helpers for real-process election tests: start a cluster, read every node's status."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from tests.support import DdbProcess, Processes, wait_until
+
+
+async def status_of(url: str) -> dict[str, Any] | None:
+    """A node's ``GET /cluster/status``, or None if it does not answer promptly."""
+    try:
+        timeout = aiohttp.ClientTimeout(total=0.5)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(f"{url}/cluster/status") as resp,
+        ):
+            return dict(await resp.json())
+    except (aiohttp.ClientError, TimeoutError):
+        return None
+
+
+@dataclass
+class Cluster:
+    processes: Processes
+    registry: str = ""
+    nodes: dict[str, DdbProcess] = field(default_factory=dict)
+
+    async def start_registry(self) -> None:
+        self.registry = await self.processes.start("v2", "registry", "--port", "0").started()
+
+    async def start_node(self, name: str) -> DdbProcess:
+        node = self.processes.start(
+            "v2.1", "node", "-ra", self.registry, "--name", name, "--port", "0"
+        )
+        self.nodes[name] = node
+        await node.started(timeout=20)
+        return node
+
+    async def start_nodes(self, names: list[str]) -> None:
+        """Start several nodes at once, as `make run` does."""
+        await asyncio.gather(*(self.start_node(name) for name in names))
+
+    def live(self) -> dict[str, DdbProcess]:
+        return {name: node for name, node in self.nodes.items() if node.proc.poll() is None}
+
+    async def statuses(self, names: list[str] | None = None) -> dict[str, dict[str, Any] | None]:
+        chosen = names if names is not None else list(self.live())
+        found = await asyncio.gather(*(status_of(self.nodes[n].url) for n in chosen))
+        return dict(zip(chosen, found, strict=True))
+
+    async def agreement(self, names: list[str] | None = None) -> tuple[str, int] | None:
+        """(leader, term) if every node named agrees, and exactly one of them leads."""
+        statuses = await self.statuses(names)
+        if any(s is None for s in statuses.values()):
+            return None
+        views = {(s["leader"], s["term"]) for s in statuses.values() if s is not None}
+        leaders = [n for n, s in statuses.items() if s is not None and s["role"] == "leader"]
+        if len(views) != 1 or len(leaders) != 1:
+            return None
+        leader, term = views.pop()
+        return (leader, term) if leader == leaders[0] else None
+
+    async def wait_for_agreement(
+        self, timeout: float, names: list[str] | None = None, leader: str | None = None
+    ) -> tuple[str, int]:
+        """Poll until the nodes agree on one leader (``leader``, if given)."""
+        result: tuple[str, int] | None = None
+
+        async def agreed() -> bool:
+            nonlocal result
+            result = await self.agreement(names)
+            return result is not None and (leader is None or result[0] == leader)
+
+        what = f"{names or 'all live nodes'} to agree on {leader or 'a leader'}"
+        try:
+            await wait_until(agreed, timeout=timeout, interval=0.05, what=what)
+        except AssertionError:
+            raise AssertionError(f"{what}; last statuses: {await self.statuses(names)}") from None
+        assert result is not None
+        return result

@@ -1,0 +1,132 @@
+"""v2.1 nodes in-process: the cluster routes, and an election over real loopback HTTP."""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from stages.v2_1_election.bully import ElectionConfig
+from stages.v2_1_election.node import create_election_app
+from stages.v2_registry.node import NodeConfig
+from stages.v2_registry.server import RegistryConfig, create_registry_app
+from tests.support import wait_until
+
+pytestmark = pytest.mark.timeout(30)
+
+
+@pytest.fixture
+async def registry(aiohttp_server) -> TestServer:
+    return await aiohttp_server(create_registry_app(RegistryConfig(ttl=1.0)))
+
+
+def election_app(registry: TestServer, name: str, port: int) -> web.Application:
+    registry_url = str(registry.make_url("")).rstrip("/")
+    config = NodeConfig(name, registry_url, port, heartbeat_interval=0.2)
+    return create_election_app(config, ElectionConfig())
+
+
+@pytest.fixture
+async def lone(registry: TestServer, aiohttp_client) -> TestClient:
+    return await aiohttp_client(election_app(registry, "n1", 9001))
+
+
+async def status(client: TestClient) -> dict:
+    resp = await client.get("/cluster/status")
+    assert resp.status == 200
+    return await resp.json()
+
+
+async def test_status_has_every_field_and_a_lone_node_leads(lone: TestClient) -> None:
+    first = await status(lone)
+    assert set(first) == {"name", "role", "term", "leader", "leader_url", "peers", "algorithm"}
+    assert first["algorithm"] == "bully" and first["name"] == "n1"
+
+    async def leading() -> bool:
+        return (await status(lone))["role"] == "leader"
+
+    await wait_until(leading, timeout=3, what="n1 to lead")
+    body = await status(lone)
+    assert body["leader"] == "n1" and body["term"] == 1
+    assert body["leader_url"] == str(lone.make_url("")).rstrip("/")
+
+
+async def test_a_heartbeat_from_a_newer_term_makes_the_node_follow(lone: TestClient) -> None:
+    resp = await lone.post(
+        "/cluster/heartbeat", json={"type": "heartbeat", "sender": "n9", "term": 7}
+    )
+    assert resp.status == 202
+    body = await status(lone)
+    assert (body["role"], body["leader"], body["term"]) == ("follower", "n9", 7)
+    assert body["leader_url"] is None  # n9 is not in the registry
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status_code", "code"),
+    [
+        (
+            "/cluster/coronation",
+            {"type": "heartbeat", "sender": "n2", "term": 1},
+            404,
+            "unknown_message",
+        ),
+        ("/cluster/heartbeat", "{bad", 400, "invalid_json"),
+        (
+            "/cluster/heartbeat",
+            {"type": "victory", "sender": "n2", "term": 1},
+            400,
+            "invalid_message",
+        ),
+        (
+            "/cluster/heartbeat",
+            {"type": "heartbeat", "sender": "n2", "term": -1},
+            400,
+            "invalid_message",
+        ),
+        (
+            "/cluster/heartbeat",
+            {"type": "heartbeat", "sender": "n 2", "term": 1},
+            400,
+            "invalid_message",
+        ),
+        ("/cluster/heartbeat", {"type": "heartbeat", "term": 1}, 400, "invalid_message"),
+    ],
+)
+async def test_bad_cluster_messages_are_refused_with_json_errors(
+    lone: TestClient, path: str, body: object, status_code: int, code: str
+) -> None:
+    if isinstance(body, str):
+        resp = await lone.post(path, data=body, headers={"Content-Type": "application/json"})
+    else:
+        resp = await lone.post(path, json=body)
+    assert resp.status == status_code
+    assert (await resp.json())["error"]["code"] == code
+    assert (await status(lone))["term"] == 0  # nothing reached the election
+
+
+async def test_three_in_process_nodes_elect_the_highest(
+    registry: TestServer, unused_tcp_port_factory
+) -> None:
+    names = ["n1", "n2", "n3"]
+    servers = [
+        TestServer(election_app(registry, name, port), host="127.0.0.1", port=port)
+        for name, port in ((name, unused_tcp_port_factory()) for name in names)
+    ]
+    clients = [TestClient(server) for server in servers]
+    try:
+        for client in clients:
+            await client.start_server()
+
+        async def agreed_on_n3() -> bool:
+            views = [await status(client) for client in clients]
+            return all(v["leader"] == "n3" for v in views) and views[2]["role"] == "leader"
+
+        await wait_until(agreed_on_n3, timeout=5, what="n1, n2 and n3 to agree on n3")
+        assert [(await status(c))["peers"] for c in clients] == [
+            ["n2", "n3"],
+            ["n1", "n3"],
+            ["n1", "n2"],
+        ]
+    finally:
+        for client in clients:
+            await client.close()

@@ -1,0 +1,103 @@
+"""Elections between real processes, started with the same ``ddb`` commands a user types.
+
+These are the scenarios of the original project's cluster tests, and more. The
+timings are the defaults (heartbeat 0.1 s, leader timeout 0.5 s), so failover
+is expected well inside the two seconds the assertions allow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+
+import pytest
+
+from tests.support import Processes
+from tests.v2_1_election.cluster import Cluster
+
+pytestmark = pytest.mark.timeout(90)
+
+
+@pytest.fixture
+async def cluster(processes: Processes) -> Cluster:
+    cluster = Cluster(processes)
+    await cluster.start_registry()
+    return cluster
+
+
+async def test_a_single_node_elects_itself(cluster: Cluster) -> None:
+    node = await cluster.start_node("n1")
+    assert await cluster.wait_for_agreement(timeout=3) == ("n1", 1)
+    await node.wait_for_log("n1 became leader at term 1")
+
+
+async def test_nodes_joining_later_follow_the_first_even_if_they_rank_higher(
+    cluster: Cluster,
+) -> None:
+    await cluster.start_node("n1")
+    leader, term = await cluster.wait_for_agreement(timeout=3)
+    assert leader == "n1"
+    n2 = await cluster.start_node("n2")
+    n3 = await cluster.start_node("n3")
+    assert await cluster.wait_for_agreement(timeout=3, leader="n1") == ("n1", term)
+    assert n2.find(f"n2 became follower of n1 at term {term}")
+    assert n3.find(f"n3 became follower of n1 at term {term}")
+    for node in (n2, n3):
+        assert not node.find("became leader")
+
+
+@pytest.mark.parametrize("size", [2, 3])
+async def test_killing_the_leader_gives_the_survivors_one_new_leader_within_2s(
+    cluster: Cluster, size: int
+) -> None:
+    names = [f"n{i}" for i in range(1, size + 1)]
+    await cluster.start_nodes(names)
+    leader, term = await cluster.wait_for_agreement(timeout=5)
+    cluster.nodes[leader].kill()
+    killed = time.monotonic()
+    survivors = [name for name in names if name != leader]
+    new_leader, new_term = await cluster.wait_for_agreement(timeout=2, names=survivors)
+    took = time.monotonic() - killed
+    assert new_leader == max(survivors)  # Bully: the highest-ranked survivor wins
+    assert new_term > term
+    assert took < 2, f"failover took {took:.2f}s"
+
+
+async def test_a_paused_leader_comes_back_to_one_agreed_leader_at_a_higher_term(
+    cluster: Cluster,
+) -> None:
+    await cluster.start_nodes(["n1", "n2", "n3"])
+    leader, term = await cluster.wait_for_agreement(timeout=5)
+    paused = cluster.nodes[leader]
+    paused.signal(signal.SIGSTOP)  # like a long GC pause: alive, but silent
+    paused_at = time.monotonic()
+    try:
+        others = [name for name in cluster.nodes if name != leader]
+        await cluster.wait_for_agreement(timeout=2, names=others)  # they moved on without it
+        await asyncio.sleep(max(0.0, 2 - (time.monotonic() - paused_at)))  # the rest of the pause
+    finally:
+        paused.signal(signal.SIGCONT)
+    final_leader, final_term = await cluster.wait_for_agreement(timeout=3)
+    statuses = await cluster.statuses()
+    assert len(statuses) == 3 and all(statuses.values())
+    assert [n for n, s in statuses.items() if s and s["role"] == "leader"] == [final_leader]
+    assert final_term > term
+
+
+async def test_five_nodes_survive_three_leader_kills_each_time_electing_the_highest_survivor(
+    cluster: Cluster,
+) -> None:
+    names = [f"n{i}" for i in range(1, 6)]
+    await cluster.start_nodes(names)
+    leader, term = await cluster.wait_for_agreement(timeout=5)
+    for _ in range(3):
+        cluster.nodes[leader].kill()
+        killed = time.monotonic()
+        expected = max(cluster.live())
+        leader, new_term = await cluster.wait_for_agreement(
+            timeout=2, names=list(cluster.live()), leader=expected
+        )
+        assert time.monotonic() - killed < 2
+        assert new_term > term
+        term = new_term
