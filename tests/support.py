@@ -90,17 +90,19 @@ class DdbProcess:
     async def wait_for_log(self, pattern: str, timeout: float = 10) -> re.Match[str]:
         """Wait until a log line matches ``pattern``; fail early if the process dies."""
 
+        polls_since_exit = 0
+
         def seen() -> bool:
+            nonlocal polls_since_exit
             if self.find(pattern):
                 return True
             if self.proc.poll() is not None:
-                time.sleep(0.1)  # let the reader thread drain the pipe
-                if self.find(pattern):
-                    return True
-                raise AssertionError(
-                    f"ddb {' '.join(self.args)} exited with {self.proc.returncode} "
-                    f"before logging {pattern!r}:\n{self.log}"
-                )
+                polls_since_exit += 1  # give the reader thread a few polls to drain the pipe
+                if polls_since_exit > 3:
+                    raise AssertionError(
+                        f"ddb {' '.join(self.args)} exited with {self.proc.returncode} "
+                        f"before logging {pattern!r}:\n{self.log}"
+                    )
             return False
 
         await wait_until(seen, timeout=timeout, what=f"log line {pattern!r}")

@@ -11,7 +11,9 @@ from stages.v1_kv.client import ClientError, KeyNotFound, KVClient
 from stages.v1_kv.runner import (
     add_server_arguments,
     configure_logging,
+    http_url,
     listen,
+    positive_float,
     positive_int,
     serve,
 )
@@ -98,10 +100,16 @@ def run_kv(args: argparse.Namespace) -> int:
 def add_kv_parser(parser: argparse.ArgumentParser) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--url", default=DEFAULT_URL, help="the server's address (default: %(default)s)"
+        "--url",
+        type=http_url,
+        default=DEFAULT_URL,
+        help="the server's address (default: %(default)s)",
     )
     common.add_argument(
-        "--timeout", type=float, default=5.0, help="seconds to wait for the server (default: 5)"
+        "--timeout",
+        type=positive_float,
+        default=5.0,
+        help="seconds to wait for the server (default: 5)",
     )
     sub = parser.add_subparsers(dest="kv_command", required=True, metavar="ACTION")
     put = sub.add_parser(

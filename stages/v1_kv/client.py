@@ -94,6 +94,8 @@ class HttpClient:
                 if resp.status >= 400:
                     raise self._error(resp.status, body)
                 return resp.status, body, resp.content_type
+        except aiohttp.InvalidURL as exc:
+            raise ClientError(f"{self.base_url} is not a usable address: {exc}") from None
         except (TimeoutError, aiohttp.ClientConnectionError) as exc:
             reason = str(exc) or type(exc).__name__
             raise ServerUnavailable(f"cannot reach {self.base_url}: {reason}") from exc

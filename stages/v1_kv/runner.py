@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import socket
 
 from aiohttp import web
+from yarl import URL
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,8 @@ def listen(host: str, port: int) -> socket.socket:
     try:
         return socket.create_server((host, port), family=family, backlog=128)
     except OSError as exc:
-        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)  # without Python's addenda
+        raise OSError(f"cannot listen on {host}:{port}: {reason}") from None
 
 
 def bound_port(sock: socket.socket) -> int:
@@ -74,6 +77,19 @@ def port_number(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{port} is not between 0 and 65535")
     return port
+
+
+def http_url(text: str) -> str:
+    """An argparse type: an ``http://host:port`` address, without a trailing slash."""
+    try:
+        url = URL(text)
+    except ValueError:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an http:// address like http://127.0.0.1:8080"
+        )
+    return str(url).rstrip("/")
 
 
 def positive_int(text: str) -> int:

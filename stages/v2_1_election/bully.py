@@ -13,7 +13,8 @@ The rules, in one place:
 * On start-up a node is a follower with no leader. It sends Join to the peers
   it discovers: the leader replies with a Heartbeat, the others with the term
   they are at, so a newcomer (or a node restarted without memory) never reuses
-  an old term. It waits ``leader_timeout`` for a Heartbeat or Victory and
+  an old term; everyone counts the newcomer as a peer from then on, even before
+  the registry lists it. It waits ``leader_timeout`` for a Heartbeat or Victory and
   adopts whoever sends one, so a node that joins a cluster with a live leader
   does not depose it, even if it ranks higher.
 * A follower that hears nothing from its leader for ``leader_timeout`` starts an
@@ -23,7 +24,8 @@ The rules, in one place:
   was answered waits ``victory_timeout`` for a Victory, and starts a new
   election if none comes.
 * A node that receives Election from a lower-ranked node answers it and starts
-  its own election; a leader answers and re-asserts itself with a Victory. An
+  its own election; a leader answers and re-asserts itself with a Victory (an
+  Election from a newer term, though, first makes the leader step down). An
   Election from an older term, or one that reaches a follower of a leader of the
   same term, is stale (the sender missed a Victory): it is answered, and the
   answer's term brings the sender up to date, but it starts nothing.
@@ -31,6 +33,8 @@ The rules, in one place:
   sees a newer term adopts it, and a leader or candidate steps down at once.
   Heartbeats and Victories from an older term are rejected with a NewerTerm
   reply. Terms only grow.
+* A node that was not running for a while (``resumed``) waits two heartbeat
+  intervals before trusting a deadline that passed while it slept.
 """
 
 from __future__ import annotations
@@ -173,6 +177,21 @@ class BullyElector:
             return [Send(peer, Join(self.name, self.term)) for peer in joined]
         return []
 
+    # --8<-- [start:resumed]
+    def resumed(self, now: float) -> list[Send]:
+        """The process was not running for a while (stopped, or starved of CPU).
+
+        Its deadlines kept running while it heard nothing, so a leader that seems
+        silent may simply not have been listened to. A follower or candidate gives
+        the messages that piled up, and the leader's next heartbeat, two heartbeat
+        intervals before it acts on a deadline that passed while it slept.
+        """
+        if self.role is not Role.LEADER:
+            self.deadline = max(self.deadline, now + 2 * self.config.heartbeat_interval)
+        return []
+
+    # --8<-- [end:resumed]
+
     # -- one handler per message kind ----------------------------------------------------
 
     # --8<-- [start:handlers]
@@ -193,8 +212,8 @@ class BullyElector:
         return replies + self.become_candidate(now)
 
     def on_join(self, message: Join, now: float) -> list[Send]:
+        self.peers |= {message.sender}  # our registry view may lag: count it in elections now
         if self.role is Role.LEADER:
-            self.peers |= {message.sender}  # the registry will tell us soon; greet it now
             return [Send(message.sender, Heartbeat(self.name, self.term))]
         if message.term < self.term:  # a newcomer (or a restarted node) learns the term
             return [Send(message.sender, NewerTerm(self.name, self.term, self.leader))]

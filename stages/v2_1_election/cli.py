@@ -9,20 +9,20 @@ from typing import Any
 
 from stages.v1_kv.cli import fail
 from stages.v1_kv.client import ClientError, HttpClient
-from stages.v1_kv.runner import positive_float, serve
+from stages.v1_kv.runner import http_url, positive_float, serve
 from stages.v2_1_election.bully import ConfigError, ElectionConfig
 from stages.v2_1_election.node import create_election_app
 from stages.v2_registry.cli import (
     add_demo_arguments,
     add_node_arguments,
+    demo_nodes,
     format_table,
-    http_url,
     node_config,
     nodes_table,
     start_node,
 )
 from stages.v2_registry.client import RegistryClient
-from stages.v2_registry.demo import NodeSpec, run_demo
+from stages.v2_registry.demo import run_demo
 
 DEFAULTS = ElectionConfig()
 
@@ -158,8 +158,7 @@ def run_nodes_with_roles(args: argparse.Namespace) -> int:
 
 
 def run_v21_demo(args: argparse.Namespace) -> int:
-    nodes = [NodeSpec(f"n{i}", args.first_node_port + i - 1) for i in range(1, args.nodes + 1)]
-    return run_demo("v2.1", args.registry_port, nodes)
+    return run_demo("v2.1", args.registry_port, demo_nodes(args))
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -108,6 +108,13 @@ async def refresh_peers(app: web.Application) -> None:
 # --8<-- [start:receive_message]
 async def receive_message(request: web.Request) -> web.Response:
     """``POST /cluster/{type}``: one message for the election core."""
+    if not request.app[MEMBERSHIP].registered:
+        raise ApiError(
+            503,
+            "not_registered",
+            "this node has not joined the cluster yet "
+            "(its registration with the registry has not succeeded)",
+        )
     kind = request.match_info["kind"]
     if kind not in MESSAGE_TYPES:
         raise ApiError(
@@ -148,12 +155,29 @@ async def get_status(request: web.Request) -> web.Response:
 async def run_election(app: web.Application, tick_every: float) -> None:
     """Forever: pass on membership changes, let time pass, send what the core says."""
     elector, membership = app[ELECTOR], app[MEMBERSHIP]
+    stall = 2 * elector.config.heartbeat_interval  # a gap this long means we were not running
+    registry_view: set[str] = set()
+    joined = False
+    last = time.monotonic()
     while True:
         now = time.monotonic()
-        peers = {peer.name for peer in membership.peers}
-        if peers != elector.peers:
-            dispatch(app, elector.set_peers(peers, now))
-        dispatch(app, elector.tick(now))
+        if now - last > stall:  # stopped (kill -STOP), or starved of CPU
+            log.info(
+                "%s was not running for %.2fs; giving the leader time to be heard",
+                elector.name,
+                now - last,
+            )
+            dispatch(app, elector.resumed(now))
+        last = now
+        if membership.registered:  # a node the registry refused takes no part
+            if not joined:  # our wait for a leader starts now, not when the process did
+                joined = True
+                dispatch(app, elector.resumed(now))
+            peers = {peer.name for peer in membership.peers}
+            if peers != registry_view:  # only a change of the registry's view replaces
+                registry_view = peers  # the peers the core knows (it also learns from Joins)
+                dispatch(app, elector.set_peers(peers, now))
+            dispatch(app, elector.tick(now))
         await asyncio.sleep(tick_every)
 
 

@@ -7,14 +7,13 @@ import asyncio
 import socket
 import uuid
 
-from yarl import URL
-
 from stages.v1_kv.cli import fail
 from stages.v1_kv.client import ClientError
 from stages.v1_kv.runner import (
     add_server_arguments,
     bound_port,
     configure_logging,
+    http_url,
     listen,
     positive_float,
     positive_int,
@@ -24,7 +23,7 @@ from stages.v1_kv.server import DEFAULT_MAX_VALUE_BYTES
 from stages.v2_registry.client import RegistryClient
 from stages.v2_registry.demo import NodeSpec, run_demo
 from stages.v2_registry.membership import DEFAULT_HEARTBEAT_INTERVAL
-from stages.v2_registry.models import NAME_PATTERN, NAME_RULE, NodeInfo
+from stages.v2_registry.models import NAME_PATTERN, NAME_RULE, InvalidMessage, NodeInfo, check_host
 from stages.v2_registry.node import NodeConfig, create_node_app
 from stages.v2_registry.registry import DEFAULT_TTL
 from stages.v2_registry.server import RegistryConfig, create_registry_app
@@ -32,14 +31,12 @@ from stages.v2_registry.server import RegistryConfig, create_registry_app
 DEFAULT_REGISTRY = "http://127.0.0.1:8080"
 
 
-def http_url(text: str) -> str:
-    """An argparse type: an ``http://host:port`` address."""
-    url = URL(text)
-    if url.scheme not in ("http", "https") or not url.host:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an http:// address like {DEFAULT_REGISTRY}"
-        )
-    return str(url).rstrip("/")
+def host_name(text: str) -> str:
+    """An argparse type: a host name or address the registry will accept."""
+    try:
+        return check_host(text)
+    except InvalidMessage as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def node_name(text: str) -> str:
@@ -101,6 +98,7 @@ def add_node_arguments(
     add_server_arguments(parser, default_port=8050)
     parser.add_argument(
         "--advertise-host",
+        type=host_name,
         default=None,
         metavar="HOST",
         help="the host other nodes should use to reach this one "
@@ -201,9 +199,17 @@ def add_nodes_parser(parser: argparse.ArgumentParser) -> None:
 # -- ddb v2 demo ------------------------------------------------------------------------
 
 
+def demo_nodes(args: argparse.Namespace) -> list[NodeSpec]:
+    """n1, n2, ... on consecutive ports; zero-padded past nine (n01 ... n10), so that the
+    names sort, and rank, in the order they were numbered."""
+    width = len(str(args.nodes))
+    return [
+        NodeSpec(f"n{i:0{width}d}", args.first_node_port + i - 1) for i in range(1, args.nodes + 1)
+    ]
+
+
 def run_v2_demo(args: argparse.Namespace) -> int:
-    nodes = [NodeSpec(f"n{i}", args.first_node_port + i - 1) for i in range(1, args.nodes + 1)]
-    return run_demo("v2", args.registry_port, nodes)
+    return run_demo("v2", args.registry_port, demo_nodes(args))
 
 
 def add_demo_arguments(parser: argparse.ArgumentParser) -> None:

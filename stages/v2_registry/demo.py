@@ -9,11 +9,12 @@ so every node deregisters, and waits for all of them.
 
 from __future__ import annotations
 
+import json
 import signal
-import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from types import FrameType
 
@@ -69,7 +70,13 @@ def run_demo(
     registry = subprocess.Popen(commands.pop("registry"), start_new_session=True)
     children = {"registry": registry}
     try:
-        _wait_for_port(registry_port, registry)
+        if not _registry_ready(registry_port, registry):
+            print(
+                f"The registry did not start on port {registry_port} (is the port in use? "
+                "its error is above); stopping.",
+                file=sys.stderr,
+            )
+            return 1
         for name, command in commands.items():
             children[name] = subprocess.Popen(command, start_new_session=True)
         reported: set[str] = set()
@@ -83,7 +90,7 @@ def run_demo(
         nodes_first = [child for name, child in children.items() if name != "registry"]
         _stop_all(nodes_first)  # they deregister, so the registry must still be up
         _stop_all([registry])
-    print("All stopped.")
+        print("All stopped.")
     return 0
 
 
@@ -100,12 +107,14 @@ def _stop_all(children: list[subprocess.Popen[bytes]]) -> None:
             child.wait()
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 10) -> None:
-    """Wait until something accepts connections on ``port`` (or ``process`` has died)."""
+def _registry_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 10) -> bool:
+    """Wait until *our* registry answers ``GET /health`` (not whatever else holds the port)."""
     deadline = time.monotonic() + timeout
     while process.poll() is None and time.monotonic() < deadline:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=0.5) as resp:
+                health = json.load(resp)
+            return process.poll() is None and isinstance(health, dict) and "ttl" in health
+        except (OSError, ValueError):
+            time.sleep(0.05)  # not listening yet
+    return False

@@ -79,8 +79,8 @@ async def heartbeat_forever(app: web.Application) -> None:
         try:
             reply = await registry.register(config.name, config.port, config.advertise_host)
             nodes = await registry.nodes()
-        except ClientError as exc:
-            delay = membership.beat_failed(str(exc))
+        except (ClientError, ValueError, KeyError) as exc:  # down, refused, or nonsense
+            delay = membership.beat_failed(str(exc) or type(exc).__name__)
         else:
             delay = membership.beat_succeeded(reply.created, nodes, time.monotonic())
         await asyncio.sleep(delay)

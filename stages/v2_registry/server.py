@@ -59,6 +59,8 @@ async def read_json(request: web.Request) -> object:
         return await request.json()
     except ValueError as exc:  # not JSON, or not UTF-8
         raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
+    except RecursionError:  # [[[[... nested deeper than the parser's stack
+        raise ApiError(400, "invalid_json", "the body is JSON nested too deeply") from None
 
 
 # --8<-- [start:register]

@@ -98,6 +98,9 @@ async def test_port_in_use_is_a_clear_error(processes: Processes, server_url: st
         ("v1", "server", "--port", "70000"),
         ("kv", "put", "k"),
         ("kv", "put", "k", "v", "--file", "/x"),
+        ("kv", "get", "k", "--url", "127.0.0.1:8080"),  # no http://
+        ("kv", "get", "k", "--url", "http://[::1:9"),
+        ("kv", "get", "k", "--timeout", "0"),
     ],
 )
 def test_bad_command_lines_exit_non_zero_without_traceback(args: tuple[str, ...]) -> None:

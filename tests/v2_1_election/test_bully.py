@@ -226,6 +226,7 @@ def test_a_join_is_answered_by_the_leader_and_by_nodes_at_a_newer_term() -> None
     assert "n9" in n2.peers
     n1 = node("n1", ["n2"])
     assert n1.receive(Join("n9", 0), 0.1) == []  # a follower at the same term: nothing to say
+    assert "n9" in n1.peers  # but it counts the newcomer from now on
     n1.receive(Victory("n2", 4), 0.2)
     assert n1.receive(Join("n9", 0), 0.3) == [Send("n9", NewerTerm("n1", 4, "n2"))]
 
@@ -237,3 +238,51 @@ def test_a_stale_election_is_answered_but_does_not_depose_a_live_leader() -> Non
     assert sent(n2.receive(Election("n1", 4), 0.3)) == [("n1", "answer", 4)]  # missed Victory
     assert (n2.role, n2.leader, n2.term) == (Role.FOLLOWER, "n3", 4)
     assert sent(n2.receive(Election("n1", 5), 0.4)) == [("n1", "answer", 5), ("n3", "election", 6)]
+
+
+def test_a_lagging_registry_view_cannot_give_one_term_two_leaders() -> None:
+    # n1 has not seen n2 in the registry yet; n2 has seen n1. n2's Join fixes n1's view.
+    n1, n2 = node("n1", []), node("n2", [])
+    joins = n2.set_peers(["n1"], 0.0)
+    for send in joins:
+        n1.receive(send.message, 0.001)
+    assert "n2" in n1.peers
+    asked = n1.tick(0.5)  # n1 times out and must now ask n2
+    assert sent(asked) == [("n2", "election", 1)]
+    n2.tick(0.5)
+    for send in asked:
+        for reply in n2.receive(send.message, 0.501):
+            n1.receive(reply.message, 0.502)
+    n1.tick(0.8)
+    n2.tick(0.8)
+    assert [n.role for n in (n1, n2)] == [Role.CANDIDATE, Role.LEADER]  # n1 waits for victory
+
+
+def test_a_node_that_was_not_running_does_not_trust_its_overdue_deadline() -> None:
+    n1 = node("n1", ["n2", "n3"])
+    n1.receive(Victory("n3", 4), 0.1)  # follows n3; would give up on it at 0.6
+    assert n1.resumed(2.0) == []  # back from a 1.9 s pause: the heartbeats are still queued
+    assert n1.tick(2.0) == []  # no election yet
+    n1.receive(Heartbeat("n3", 4), 2.05)  # and there they are
+    assert n1.tick(2.3) == []
+    assert (n1.role, n1.leader, n1.term) == (Role.FOLLOWER, "n3", 4)
+    assert sent(n1.tick(2.7)) == [
+        ("n2", "election", 5),
+        ("n3", "election", 5),
+    ]  # but it can time out
+
+
+def test_resuming_does_not_delay_a_leaders_heartbeats() -> None:
+    n3 = node("n3", ["n1"])
+    lead(n3)
+    n3.resumed(5.0)
+    assert sent(n3.tick(5.0)) == [("n1", "heartbeat", 1)]
+
+
+def test_an_election_from_a_newer_term_makes_a_leader_step_down_and_run_again() -> None:
+    n3 = node("n3", ["n1", "n2"])
+    lead(n3)  # leader at term 1, at 0.7 s
+    out = sent(n3.receive(Election("n1", 5), 0.8))  # n1 missed our heartbeats for a while
+    assert out == [("n1", "answer", 5)]
+    assert (n3.role, n3.term) == (Role.CANDIDATE, 6)  # nobody above it: it wins term 6 at 1.0
+    assert sent(n3.tick(1.0)) == [("n1", "victory", 6), ("n2", "victory", 6)]

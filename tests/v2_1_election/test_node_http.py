@@ -28,7 +28,13 @@ def election_app(registry: TestServer, name: str, port: int) -> web.Application:
 
 @pytest.fixture
 async def lone(registry: TestServer, aiohttp_client) -> TestClient:
-    return await aiohttp_client(election_app(registry, "n1", 9001))
+    client = await aiohttp_client(election_app(registry, "n1", 9001))
+
+    async def registered() -> bool:
+        return (await (await client.get("/cluster/peers")).json())["registered"]
+
+    await wait_until(registered, timeout=5, what="n1 to register")
+    return client
 
 
 async def status(client: TestClient) -> dict:
@@ -130,3 +136,15 @@ async def test_three_in_process_nodes_elect_the_highest(
     finally:
         for client in clients:
             await client.close()
+
+
+async def test_a_node_the_registry_has_not_accepted_takes_no_part(
+    aiohttp_client, unused_tcp_port: int
+) -> None:
+    config = NodeConfig("n1", f"http://127.0.0.1:{unused_tcp_port}", 9001, heartbeat_interval=0.2)
+    node: TestClient = await aiohttp_client(create_election_app(config, ElectionConfig()))
+    resp = await node.post("/cluster/victory", json={"type": "victory", "sender": "n2", "term": 3})
+    assert resp.status == 503
+    assert (await resp.json())["error"]["code"] == "not_registered"
+    body = await status(node)
+    assert (body["role"], body["term"], body["leader"]) == ("follower", 0, None)

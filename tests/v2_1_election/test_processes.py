@@ -101,3 +101,21 @@ async def test_five_nodes_survive_three_leader_kills_each_time_electing_the_high
         assert time.monotonic() - killed < 2
         assert new_term > term
         term = new_term
+
+
+async def test_a_paused_follower_comes_back_without_deposing_the_leader(cluster: Cluster) -> None:
+    await cluster.start_nodes(["n1", "n2", "n3"])
+    leader, term = await cluster.wait_for_agreement(timeout=5)
+    follower = min(name for name in cluster.nodes if name != leader)
+    paused = cluster.nodes[follower]
+    for _ in range(2):
+        paused.signal(signal.SIGSTOP)
+        stopped_at = time.monotonic()
+        # While it is stopped, the others carry on with the same leader and term.
+        others = [name for name in cluster.nodes if name != follower]
+        assert await cluster.wait_for_agreement(timeout=2, names=others) == (leader, term)
+        await asyncio.sleep(max(0.0, 1.5 - (time.monotonic() - stopped_at)))  # hold the pause
+        paused.signal(signal.SIGCONT)
+        await paused.wait_for_log(f"{follower} was not running for", timeout=5)
+        assert await cluster.wait_for_agreement(timeout=3) == (leader, term)
+    assert not paused.find("became candidate at term " + str(term + 1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 
@@ -43,3 +44,23 @@ def test_python_dash_m_runs_the_registry_cli() -> None:
     )
     assert result.returncode == 0
     assert b"--ttl" in result.stdout
+
+
+def test_the_demo_stops_with_an_error_when_its_registry_cannot_start(
+    unused_tcp_port_factory,
+) -> None:
+    busy, first = unused_tcp_port_factory(), unused_tcp_port_factory()
+    with socket.create_server(("127.0.0.1", busy)):  # someone else holds the registry's port
+        result = run_ddb(
+            "v2",
+            "demo",
+            "--registry-port",
+            str(busy),
+            "--first-node-port",
+            str(first),
+            timeout=30,
+        )
+    assert result.returncode == 1
+    assert b"The registry did not start on port" in result.stderr
+    assert b"Address already in use" in result.stderr
+    assert b"Traceback" not in result.stderr

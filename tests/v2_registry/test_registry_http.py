@@ -115,6 +115,7 @@ async def test_a_live_name_at_another_address_is_409(client: TestClient, clock: 
         (b'{"name": "n 1", "port": 8050}', "invalid_registration"),
         (b'{"name": "n1", "port": 70000}', "invalid_registration"),
         (b'{"name": "n1", "port": "8050"}', "invalid_registration"),
+        (b"[" * 100_000, "invalid_json"),  # deeper than the JSON parser's stack
     ],
 )
 async def test_bad_registrations_are_400_and_the_registry_keeps_serving(

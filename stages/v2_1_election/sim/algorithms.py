@@ -44,6 +44,8 @@ class Elector(Protocol):
 
     def set_peers(self, names: Iterable[str], now: float) -> list[Send]: ...
 
+    def resumed(self, now: float) -> list[Send]: ...
+
 
 ElectorFactory = Callable[[str, random.Random, float], Elector]  # (name, rng, now) -> a new core
 
@@ -74,7 +76,7 @@ ALGORITHMS: dict[str, Algorithm] = {
     "bully": Algorithm(
         "bully",
         bully,
-        claims={"election safety": LOSSY, "liveness": frozenset(), "stability": frozenset()},
+        claims={"election safety": LOSSY, "liveness": frozenset(), "stability": LOSSY},
     ),
 }
 # --8<-- [end:elector]

@@ -89,17 +89,25 @@ def summary(records: Sequence[Record], verdicts: Sequence[Verdict], bound: float
     algorithm, faults = header["algorithm"], faults_seen(records)
     events = Counter(r["event"] for r in records)
     dropped = Counter(r["reason"] for r in records if r["event"] == "drop")
-    leaders: dict[int, str] = {}
+    leaders: dict[int, list[str]] = {}  # more than one in a term: election safety broke
     for r in records:
         if r["event"] == "role" and r["role"] == "leader":
-            leaders.setdefault(r["term"], r["node"])
+            nodes = leaders.setdefault(r["term"], [])
+            if r["node"] not in nodes:
+                nodes.append(r["node"])
+    fault_counts = [f"{events[k]} {k}" for k in _KINDS if events[k]]
+    if dropped["lost"]:  # --drop: the network itself was faulty
+        fault_counts.append(f"{dropped['lost']} messages lost")
     calm = f", faults until {header['calm_at']:g} s" if header["faults"] or faults else ""
     lines = [
         f"seed {header['seed']}: {algorithm}, {len(header['nodes'])} nodes, "
         f"{header['duration']:g} s of virtual time{calm}",
-        "faults: " + (", ".join(f"{events[k]} {k}" for k in _KINDS if events[k]) or "none"),
+        "faults: " + (", ".join(fault_counts) or "none"),
         f"elections: {_count(records, 'candidate')} candidacies; leaders by term: "
-        + (", ".join(f"{term} {node}" for term, node in sorted(leaders.items())) or "none"),
+        + (
+            ", ".join(f"{term} {'+'.join(nodes)}" for term, nodes in sorted(leaders.items()))
+            or "none"
+        ),
         f"messages: {events['send']} sent, {events['deliver']} delivered, "
         f"{sum(dropped.values())} dropped{_reasons(dropped)}",
         f"budget: {budget(records)}",

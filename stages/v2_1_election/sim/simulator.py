@@ -289,8 +289,11 @@ class Simulator:
 
     def _resume(self, node: SimNode) -> None:
         node.paused, node.silent_since = False, None
+        core = self._core(node.name)
+        self._settle(node, core.resumed(self.now))  # the real node notices its loop stalled
+        self._settle(node, core.tick(self.now))  # the overdue tick runs first, as in asyncio
         held, node.held = node.held, []
-        for envelope in held:  # in the order they arrived, before the first tick
+        for envelope in held:  # then what waited, in the order it arrived
             self._deliver(node, envelope)
         self._rejoin(node)
 
