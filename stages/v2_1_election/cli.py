@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Any
+
+import aiohttp
 
 from stages.v1_kv.cli import fail
-from stages.v1_kv.client import ClientError, HttpClient
+from stages.v1_kv.client import ClientError
 from stages.v1_kv.runner import http_url, positive_float, serve
 from stages.v2_1_election.bully import ConfigError, ElectionConfig
+from stages.v2_1_election.client import ClusterStatus, ElectionClient
 from stages.v2_1_election.node import create_election_app
 from stages.v2_registry.cli import (
     add_demo_arguments,
@@ -23,6 +25,7 @@ from stages.v2_registry.cli import (
 )
 from stages.v2_registry.client import RegistryClient
 from stages.v2_registry.demo import run_demo
+from stages.v2_registry.models import InvalidMessage
 
 DEFAULTS = ElectionConfig()
 
@@ -84,28 +87,22 @@ def run_election_node(args: argparse.Namespace) -> int:
 # -- ddb status ---------------------------------------------------------------------------
 
 
-class StatusClient(HttpClient):
-    async def status(self) -> dict[str, Any]:
-        _, body = await self._json("GET", "/cluster/status")
-        return dict(body)
-
-
-async def _status(url: str, timeout: float) -> dict[str, Any]:
-    async with StatusClient(url, timeout=timeout) as client:
+async def _status(url: str, timeout: float) -> ClusterStatus:
+    async with ElectionClient(url, timeout=timeout) as client:
         return await client.status()
 
 
-def format_status(status: dict[str, Any]) -> str:
-    leader = status["leader"] or "(none known)"
-    if status.get("leader_url"):
-        leader += f" ({status['leader_url']})"
+def format_status(status: ClusterStatus) -> str:
+    leader = status.leader or "(none known)"
+    if status.leader_url:
+        leader += f" ({status.leader_url})"
     rows = [
-        ["name", status["name"]],
-        ["role", status["role"]],
-        ["term", str(status["term"])],
+        ["name", status.name],
+        ["role", status.role],
+        ["term", str(status.term)],
         ["leader", leader],
-        ["peers", ", ".join(status["peers"]) or "(none)"],
-        ["algorithm", status["algorithm"]],
+        ["peers", ", ".join(status.peers) or "(none)"],
+        ["algorithm", status.algorithm],
     ]
     return format_table(rows)
 
@@ -123,16 +120,19 @@ def run_status(args: argparse.Namespace) -> int:
 
 async def _nodes_with_status(registry_url: str, timeout: float) -> str:
     """The registry's table; with ROLE, TERM and LEADER columns when the nodes are v2.1 nodes."""
-    async with RegistryClient(registry_url, timeout=timeout) as registry:
+    async with aiohttp.ClientSession() as session:  # one session for every call
+        registry = RegistryClient(registry_url, timeout=timeout, session=session)
         nodes = await registry.nodes()
 
-    async def status_of(url: str) -> dict[str, Any] | None:
-        try:
-            return await _status(url, min(timeout, 1.0))
-        except ClientError:
-            return None  # a v2 node (no election) or one that is not answering
+        async def status_of(url: str) -> ClusterStatus | None:
+            try:
+                return await ElectionClient(
+                    url, timeout=min(timeout, 1.0), session=session
+                ).status()
+            except (ClientError, InvalidMessage):
+                return None  # a v2 node (no election) or one that is not answering
 
-    statuses = await asyncio.gather(*(status_of(node.url) for node in nodes))
+        statuses = await asyncio.gather(*(status_of(node.url) for node in nodes))
     if not nodes:
         return "no nodes are registered"
     if all(status is None for status in statuses):
@@ -141,7 +141,7 @@ async def _nodes_with_status(registry_url: str, timeout: float) -> str:
     for node, status in zip(nodes, statuses, strict=True):
         extra = ["-", "-", "-"]
         if status is not None:
-            extra = [status["role"], str(status["term"]), status["leader"] or "-"]
+            extra = [status.role, str(status.term), status.leader or "-"]
         rows.append([node.name, node.url, f"{node.last_seen_seconds_ago:.1f}s ago", *extra])
     return format_table(rows)
 

@@ -32,6 +32,7 @@ from aiohttp import web
 from stages.v1_kv.client import ClientError
 from stages.v1_kv.errors import ApiError
 from stages.v2_1_election.bully import BullyElector, ElectionConfig, Send
+from stages.v2_1_election.client import ClusterStatus
 from stages.v2_1_election.messages import MESSAGE_TYPES
 from stages.v2_registry.models import InvalidMessage
 from stages.v2_registry.node import (
@@ -138,17 +139,16 @@ async def get_status(request: web.Request) -> web.Response:
         leader_url = str(request.url.origin())
     elif elector.leader is not None:
         leader_url = peer_url(request.app, elector.leader)
-    return web.json_response(
-        {
-            "name": elector.name,
-            "role": elector.role.value,
-            "term": elector.term,
-            "leader": elector.leader,
-            "leader_url": leader_url,
-            "peers": sorted(elector.peers),
-            "algorithm": elector.algorithm,
-        }
+    status = ClusterStatus(
+        name=elector.name,
+        role=elector.role.value,
+        term=elector.term,
+        leader=elector.leader,
+        leader_url=leader_url,
+        peers=tuple(sorted(elector.peers)),
+        algorithm=elector.algorithm,
     )
+    return web.json_response(status.to_json())
 
 
 # --8<-- [start:election_loop]
