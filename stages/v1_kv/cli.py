@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import sys
 from pathlib import Path
 
@@ -43,12 +44,20 @@ def add_server_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParse
     return parser
 
 
-def run_server(args: argparse.Namespace) -> int:
-    configure_logging(args.log_level, "kv")
+def start_server(args: argparse.Namespace, who: str) -> socket.socket | None:
+    """Log as ``who`` and bind ``--host``/``--port``; None if that failed (and was reported)."""
+    configure_logging(args.log_level, who)
     try:
-        sock = listen(args.host, args.port)
+        return listen(args.host, args.port)
     except OSError as exc:
-        return fail(str(exc))
+        fail(str(exc))
+        return None
+
+
+def run_server(args: argparse.Namespace) -> int:
+    sock = start_server(args, "kv")
+    if sock is None:
+        return 1
     serve(create_app(ServerConfig(max_value_bytes=args.max_value_bytes)), sock, args.host)
     return 0
 

@@ -7,14 +7,12 @@ import asyncio
 import socket
 import uuid
 
-from stages.v1_kv.cli import fail
+from stages.v1_kv.cli import fail, start_server
 from stages.v1_kv.client import ClientError
 from stages.v1_kv.runner import (
     add_server_arguments,
     bound_port,
-    configure_logging,
     http_url,
-    listen,
     positive_float,
     positive_int,
     serve,
@@ -61,11 +59,9 @@ def add_registry_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
 
 
 def run_registry(args: argparse.Namespace) -> int:
-    configure_logging(args.log_level, "registry")
-    try:
-        sock = listen(args.host, args.port)
-    except OSError as exc:
-        return fail(str(exc))
+    sock = start_server(args, "registry")
+    if sock is None:
+        return 1
     serve(create_registry_app(RegistryConfig(ttl=args.ttl)), sock, args.host)
     return 0
 
@@ -136,12 +132,7 @@ def node_config(args: argparse.Namespace, sock: socket.socket) -> NodeConfig:
 def start_node(args: argparse.Namespace) -> socket.socket | None:
     """Name the node, set up its logging and bind its socket (None: already reported)."""
     args.name = args.name or str(uuid.uuid4())
-    configure_logging(args.log_level, args.name)
-    try:
-        return listen(args.host, args.port)
-    except OSError as exc:
-        fail(str(exc))
-        return None
+    return start_server(args, args.name)
 
 
 def run_node(args: argparse.Namespace) -> int:
