@@ -33,9 +33,9 @@ class Cluster:
     async def start_registry(self) -> None:
         self.registry = await self.processes.start("v2", "registry", "--port", "0").started()
 
-    async def start_node(self, name: str) -> DdbProcess:
+    async def start_node(self, name: str, port: int = 0) -> DdbProcess:
         node = self.processes.start(
-            "v2.1", "node", "-ra", self.registry, "--name", name, "--port", "0"
+            "v2.1", "node", "-ra", self.registry, "--name", name, "--port", str(port)
         )
         self.nodes[name] = node
         await node.started(timeout=20)

@@ -119,3 +119,16 @@ async def test_a_paused_follower_comes_back_without_deposing_the_leader(cluster:
         await paused.wait_for_log(f"{follower} was not running for", timeout=5)
         assert await cluster.wait_for_agreement(timeout=3) == (leader, term)
     assert not paused.find("became candidate at term " + str(term + 1))
+
+
+async def test_a_killed_leader_restarted_follows_the_new_leader(cluster: Cluster) -> None:
+    await cluster.start_nodes(["n1", "n2", "n3"])
+    leader, _ = await cluster.wait_for_agreement(timeout=5)
+    port = int(cluster.nodes[leader].url.rsplit(":", 1)[1])
+    cluster.nodes[leader].kill()
+    survivors = [name for name in cluster.nodes if name != leader]
+    new_leader, term = await cluster.wait_for_agreement(timeout=2, names=survivors)
+    back = await cluster.start_node(leader, port)  # same name, same address: as by hand
+    assert await cluster.wait_for_agreement(timeout=3) == (new_leader, term)
+    assert back.find(f"{leader} became follower of {new_leader} at term {term}")
+    assert not back.find("became leader")
