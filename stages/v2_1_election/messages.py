@@ -14,11 +14,23 @@ from typing import Any, ClassVar
 
 from stages.v2_registry.models import InvalidMessage, check_name
 
+MAX_TERM = 2**63 - 1  # the largest term: what etcd's raft keeps in a uint64, with room to spare
+
 
 def _term(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidMessage(f"'term' must be a whole number >= 0; got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TERM:
+        raise InvalidMessage(
+            f"'term' must be a whole number from 0 to 2**63 - 1; got {_shown(value)}"
+        )
     return value
+
+
+def _shown(value: Any) -> str:
+    """A bad value, short enough for an error message (Python cannot print a huge int)."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"a {value.bit_length()}-bit number"
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:40]}..."
 
 
 # --8<-- [start:messages]
