@@ -6,6 +6,8 @@ act on; the registry turns it into a ``400`` JSON error.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -36,10 +38,28 @@ def check_port(port: Any, field: str = "port") -> int:
     return port
 
 
+HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+HOST_RULE = (
+    "a host name (letters, digits, '-' and '_' in dot-separated labels, 253 characters at most) "
+    "or an IP address (IPv6 without brackets)"
+)
+
+
 def check_host(host: Any) -> str:
-    if not isinstance(host, str) or not 1 <= len(host) <= 253 or any(c.isspace() for c in host):
-        raise InvalidMessage(f"'host' must be a host name or IP address; got {host!r}")
-    return host
+    """A host name or an IP literal: something a URL can carry, and nothing else.
+
+    ``1.2.3.4:5/x``, ``user@host`` or a NUL byte would make every client that
+    builds a URL from the entry fail, so the registry never stores them.
+    """
+    if isinstance(host, str) and 1 <= len(host) <= 253:
+        with contextlib.suppress(ValueError):  # an IPv6 zone ("%eth0") has no place in a URL
+            if "%" not in host and ipaddress.ip_address(host):
+                return host
+        labels = host.removesuffix(".").split(".")
+        if all(HOST_LABEL.fullmatch(label) for label in labels):
+            return host
+    shown = repr(host) if len(repr(host)) <= 80 else f"{repr(host)[:80]}..."
+    raise InvalidMessage(f"'host' must be {HOST_RULE}; got {shown}")
 
 
 # --8<-- [start:registration]
