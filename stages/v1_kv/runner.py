@@ -20,6 +20,8 @@ import socket
 from aiohttp import web
 from yarl import URL
 
+from stages.v1_kv.errors import OneLineParseErrors
+
 log = logging.getLogger(__name__)
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -34,6 +36,9 @@ def configure_logging(level: str = "INFO", who: str = "") -> None:
         force=True,
     )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # no line per request
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, OneLineParseErrors) for f in server_log.filters):
+        server_log.addFilter(OneLineParseErrors())  # malformed requests: one line each
 
 
 def format_url(host: str, port: int) -> str:
