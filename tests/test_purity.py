@@ -19,6 +19,7 @@ PURE = [
     "stages.v2_registry.membership",
     "stages.v2_1_election.messages",
     "stages.v2_1_election.bully",
+    "stages.v2_1_election.peers",
 ]
 FORBIDDEN = ("asyncio", "aiohttp")
 
