@@ -10,11 +10,13 @@ share of the node:
   therefore holds one connection at a time, never a pool.
 * **A timeout per message** that only the message itself spends: the session
   has no pool limit to wait behind (the lanes bound the connections instead).
-* **Peers that have never answered back off.** A name the node has never had a
-  reply from is tried again after a pause that doubles with each failure, up to
-  :data:`MAX_BACKOFF`; made-up registrations cost next to nothing. A peer that
-  has answered before, or sends us a message, is always tried at once: a real
-  node that restarts or resumes must hear its leader without delay.
+* **Peers that have never answered are probed, sparingly.** A name the node has
+  never had a reply from gets at most :data:`MAX_PROBES` messages in flight
+  across all such names (the rest are dropped), and after a failure a pause
+  that doubles up to :data:`MAX_BACKOFF`; a thousand made-up registrations cost
+  next to nothing. A peer that has answered before, or sends us a message, is
+  always tried at once: a real node that restarts or resumes must hear its
+  leader without delay (and a real newcomer sends us a Join first).
 * **Unknown names wait for one refresh.** A reply to a node the registry view
   does not list yet (a newcomer's Join arrives before we see it listed) waits
   for a single shared look at the registry, then goes or is dropped.
@@ -36,6 +38,7 @@ from stages.v2_1_election.bully import Send
 log = logging.getLogger(__name__)
 
 QUEUE_PER_PEER = 4  # messages waiting behind the one in flight
+MAX_PROBES = 8  # messages in flight to peers that have never answered, all together
 MAX_BACKOFF = 5.0  # seconds between tries to a peer that has never answered
 MAX_WAITING_FOR_REFRESH = 64  # replies to unlisted names, across all names
 
@@ -61,6 +64,7 @@ class PeerLanes:
         self.answered: set[str] = set()  # peers that have ever replied (or written to us)
         self.failures: dict[str, int] = {}  # never-answered peers -> failed tries in a row
         self.retry_at: dict[str, float] = {}  # never-answered peers -> when to try again
+        self.probing = 0  # messages in flight to never-answered peers
         self.waiting: list[Send] = []  # for names we have no address for, until a refresh
         self.refreshing: asyncio.Task[None] | None = None
         self.last_refresh = float("-inf")
@@ -70,7 +74,7 @@ class PeerLanes:
         """Queue each message on its peer's lane; never waits."""
         now = time.monotonic()
         for send in sends:
-            if self.retry_at.get(send.to, 0.0) > now:
+            if send.to not in self.answered and not self._may_probe(send.to, now):
                 continue  # a peer that has never answered, resting: a lost message
             if self.url_of(send.to) is None:
                 self._wait_for_refresh(send)
@@ -93,8 +97,10 @@ class PeerLanes:
 
     async def _deliver(self, send: Send) -> None:
         url = self.url_of(send.to)
-        if url is None or self.retry_at.get(send.to, 0.0) > time.monotonic():
+        probe = send.to not in self.answered
+        if url is None or (probe and not self._may_probe(send.to, time.monotonic())):
             return
+        self.probing += probe
         kind = send.message.kind
         try:
             async with self.session.post(
@@ -106,6 +112,12 @@ class PeerLanes:
             log.debug("Could not send %s to %s: %s", kind, send.to, exc or "timeout")
         else:
             self.heard_from(send.to)  # any answer, even an error, means it is there
+        finally:
+            self.probing -= probe
+
+    def _may_probe(self, peer: str, now: float) -> bool:
+        """May a message go to a peer that has never answered, now?"""
+        return self.probing < MAX_PROBES and self.retry_at.get(peer, 0.0) <= now
 
     # --8<-- [end:send]
 

@@ -38,7 +38,8 @@ def check_port(port: Any, field: str = "port") -> int:
     return port
 
 
-HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+_LABEL = r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)"
+HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")  # IPv4 addresses match it too
 HOST_RULE = (
     "a host name (letters, digits, '-' and '_' in dot-separated labels, 253 characters at most) "
     "or an IP address (IPv6 without brackets)"
@@ -52,12 +53,12 @@ def check_host(host: Any) -> str:
     builds a URL from the entry fail, so the registry never stores them.
     """
     if isinstance(host, str) and 1 <= len(host) <= 253:
-        with contextlib.suppress(ValueError):  # an IPv6 zone ("%eth0") has no place in a URL
-            if "%" not in host and ipaddress.ip_address(host):
-                return host
-        labels = host.removesuffix(".").split(".")
-        if all(HOST_LABEL.fullmatch(label) for label in labels):
+        if HOST_NAME.fullmatch(host):
             return host
+        if ":" in host and "%" not in host:  # IPv6; a zone ("%eth0") has no place in a URL
+            with contextlib.suppress(ValueError):
+                ipaddress.IPv6Address(host)
+                return host
     shown = repr(host) if len(repr(host)) <= 80 else f"{repr(host)[:80]}..."
     raise InvalidMessage(f"'host' must be {HOST_RULE}; got {shown}")
 
