@@ -80,7 +80,6 @@ def sync_peers(app: web.Application, now: float) -> None:
     if membership.updated_at != seen.registry_update:
         seen.registry_update = membership.updated_at
         view.update(membership.peers, now)
-    view.expire(now)
     if view.version != seen.view_version:
         before = app[ELECTOR].peers
         seen.view_version = view.version
@@ -228,7 +227,11 @@ def create_election_app(
     app[ELECTOR] = BullyElector(
         config.name, election_config, rng or random.Random(), time.monotonic()
     )
-    app[PEERS] = PeerView(config.name, grace=PEER_GRACE_INTERVALS * config.heartbeat_interval)
+    app[PEERS] = PeerView(
+        config.name,
+        grace=PEER_GRACE_INTERVALS * config.heartbeat_interval,
+        outage=2 * config.heartbeat_interval,  # we ask at least once per interval
+    )
     app[SEEN] = Seen()
     app.router.add_post("/cluster/{kind}", receive_message)
     app.router.add_get("/cluster/status", get_status)

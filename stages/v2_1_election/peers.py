@@ -8,11 +8,14 @@ them heartbeats, and the cluster would elect a new leader for nothing.
 
 So a node believes the registry about *newcomers* at once, and about
 *departures* only once they last: a peer the registry stops listing still
-counts, at its last known address, until it has been missing from every answer
-for ``grace`` seconds (by default five registry heartbeat intervals, the
-registry's own TTL). A node that really died is gone from the registry after
-its TTL and from its peers' views one grace later; in between, messages to it
-fail, which every election algorithm here already tolerates.
+counts, at its last known address, until the registry has left it out of every
+answer for ``grace`` seconds (by default five registry heartbeat intervals, the
+registry's own TTL). Only answers count: while the registry is down nobody is
+forgotten, and when it answers again after a silence longer than ``outage`` the
+grace starts over, so every peer has a whole grace to register again. A node
+that really died is gone from the registry after its TTL and from its peers'
+views one grace later; in between, messages to it fail, which every election
+algorithm here already tolerates.
 
 Pure: no clock, no I/O. The caller hands in the registry's list and the time.
 """
@@ -32,19 +35,28 @@ log = logging.getLogger(__name__)
 class PeerView:
     """The peers a node counts, and their last known addresses."""
 
-    def __init__(self, name: str, grace: float) -> None:
+    def __init__(self, name: str, grace: float, outage: float) -> None:
         self.name = name
-        self.grace = grace
+        self.grace = grace  # how long the registry must leave a peer out before we do
+        self.outage = outage  # a silence this long between answers: the registry was away
+        self._last_answer: float | None = None
         self.version = 0  # grows whenever the set of names changes
         self._known: dict[str, NodeInfo] = {}  # name -> last known entry
+        self._urls: dict[str, str] = {}  # name -> its URL, asked for with every message
         self._missing_since: dict[str, float] = {}  # unlisted names -> first answer without them
         self._next_expiry = float("inf")  # the earliest time a missing peer is forgotten
 
     def update(self, listed: Sequence[NodeInfo], now: float) -> None:
         """The registry answered with ``listed``: take newcomers, note who is missing."""
+        if self._last_answer is not None and now - self._last_answer > self.outage:
+            for name in self._missing_since:  # back from an outage: the grace starts over
+                self._missing_since[name] = now
+            self._next_expiry = now + self.grace if self._missing_since else float("inf")
+        self._last_answer = now
         listing = {node.name: node for node in listed if node.name != self.name}
         joined = listing.keys() - self._known.keys()
         self._known.update(listing)
+        self._urls.update((name, node.url) for name, node in listing.items())
         for name in listing.keys() & self._missing_since.keys():
             del self._missing_since[name]  # back (after a registry restart, say)
         missing = self._known.keys() - listing.keys() - self._missing_since.keys()
@@ -60,15 +72,15 @@ class PeerView:
             )
         if joined:
             self.version += 1
-        self.expire(now)
+        self._forget_missing(now)
 
-    def expire(self, now: float) -> None:
-        """Forget the peers that have been missing from the registry for ``grace``."""
+    def _forget_missing(self, now: float) -> None:
+        """Forget the peers this answer, like every answer for ``grace``, left out."""
         if now < self._next_expiry:
-            return  # the usual case, checked on every tick: nothing is due
+            return  # the usual case: nothing is due
         gone = [name for name, since in self._missing_since.items() if now - since >= self.grace]
         for name in gone:
-            del self._missing_since[name], self._known[name]
+            del self._missing_since[name], self._known[name], self._urls[name]
         self._next_expiry = min(self._missing_since.values(), default=float("inf")) + self.grace
         if gone:
             self.version += 1
@@ -78,8 +90,7 @@ class PeerView:
         return frozenset(self._known)
 
     def url(self, name: str) -> str | None:
-        node = self._known.get(name)
-        return None if node is None else node.url
+        return self._urls.get(name)
 
     def missing(self) -> frozenset[str]:
         """Peers counted on trust: the registry has stopped listing them."""

@@ -10,9 +10,9 @@ share of the node:
   therefore holds one connection at a time, never a pool.
 * **A timeout per message** that only the message itself spends: the session
   has no pool limit to wait behind (the lanes bound the connections instead).
-* **Peers that have never answered are probed, sparingly.** A name the node has
-  never had a reply from gets at most :data:`MAX_PROBES` messages in flight
-  across all such names (the rest are dropped), and after a failure a pause
+* **Peers that have never answered are probed, sparingly.** At most
+  :data:`MAX_PROBES` names the node has never had a reply from have a busy lane
+  at a time (messages to the others are dropped), and after a failure a pause
   that doubles up to :data:`MAX_BACKOFF`; a thousand made-up registrations cost
   next to nothing. A peer that has answered before, or sends us a message, is
   always tried at once: a real node that restarts or resumes must hear its
@@ -64,7 +64,7 @@ class PeerLanes:
         self.answered: set[str] = set()  # peers that have ever replied (or written to us)
         self.failures: dict[str, int] = {}  # never-answered peers -> failed tries in a row
         self.retry_at: dict[str, float] = {}  # never-answered peers -> when to try again
-        self.probing = 0  # messages in flight to never-answered peers
+        self.probes: set[str] = set()  # never-answered peers whose lane is busy
         self.waiting: list[Send] = []  # for names we have no address for, until a refresh
         self.refreshing: asyncio.Task[None] | None = None
         self.last_refresh = float("-inf")
@@ -74,15 +74,18 @@ class PeerLanes:
         """Queue each message on its peer's lane; never waits."""
         now = time.monotonic()
         for send in sends:
-            if send.to not in self.answered and not self._may_probe(send.to, now):
+            peer = send.to
+            if peer not in self.workers and not self._may_start(peer, now):
                 continue  # a peer that has never answered, resting: a lost message
-            if self.url_of(send.to) is None:
+            if self.url_of(peer) is None:
                 self._wait_for_refresh(send)
                 continue
-            queue = self.queues.setdefault(send.to, deque(maxlen=QUEUE_PER_PEER))
+            queue = self.queues.setdefault(peer, deque(maxlen=QUEUE_PER_PEER))
             queue.append(send)  # a full queue drops its oldest message
-            if send.to not in self.workers:
-                self.workers[send.to] = asyncio.create_task(self._drain(send.to))
+            if peer not in self.workers:
+                if peer not in self.answered:
+                    self.probes.add(peer)
+                self.workers[peer] = asyncio.create_task(self._drain(peer))
 
     async def _drain(self, peer: str) -> None:
         """The peer's lane: its messages, one at a time, until none is left."""
@@ -92,15 +95,14 @@ class PeerLanes:
                 await self._deliver(queue.popleft())
         finally:
             del self.workers[peer]
+            self.probes.discard(peer)
             if not queue:
                 self.queues.pop(peer, None)
 
     async def _deliver(self, send: Send) -> None:
         url = self.url_of(send.to)
-        probe = send.to not in self.answered
-        if url is None or (probe and not self._may_probe(send.to, time.monotonic())):
-            return
-        self.probing += probe
+        if url is None or self.retry_at.get(send.to, 0.0) > time.monotonic():
+            return  # gone from the view, or failed a moment ago and resting
         kind = send.message.kind
         try:
             async with self.session.post(
@@ -112,14 +114,14 @@ class PeerLanes:
             log.debug("Could not send %s to %s: %s", kind, send.to, exc or "timeout")
         else:
             self.heard_from(send.to)  # any answer, even an error, means it is there
-        finally:
-            self.probing -= probe
-
-    def _may_probe(self, peer: str, now: float) -> bool:
-        """May a message go to a peer that has never answered, now?"""
-        return self.probing < MAX_PROBES and self.retry_at.get(peer, 0.0) <= now
 
     # --8<-- [end:send]
+
+    def _may_start(self, peer: str, now: float) -> bool:
+        """May an idle lane start now? Always, for a peer that has answered before."""
+        if peer in self.answered:
+            return True
+        return len(self.probes) < MAX_PROBES and self.retry_at.get(peer, 0.0) <= now
 
     def heard_from(self, peer: str) -> None:
         """The peer answered us or wrote to us: it is real, and never rests."""
