@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import sys
 import time
 
 import aiohttp
@@ -79,9 +81,25 @@ def main() -> None:
     joins.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
     if args.attack == "flood":
-        print(asyncio.run(flood_registrations(args.registry, args.names, args.seconds)))
+        answers = asyncio.run(flood_registrations(args.registry, args.names, args.seconds))
     else:
-        print(asyncio.run(forged_joins(args.node, args.count, args.seconds)))
+        answers = asyncio.run(forged_joins(args.node, args.count, args.seconds))
+    print(json.dumps(answers))  # how the server answered, by HTTP status
+
+
+async def attack(*args: str, timeout: float = 60) -> dict[str, int]:
+    """Run an attack in a process of its own (so it does not slow the test's own loop)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.attacks", *args, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        stdout, _ = await asyncio.wait_for(proc.communicate(), timeout=timeout)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, f"python -m tests.attacks {' '.join(args)} failed"
+    return dict(json.loads(stdout))
 
 
 if __name__ == "__main__":

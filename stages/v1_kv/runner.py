@@ -65,6 +65,7 @@ def bound_port(sock: socket.socket) -> int:
     return int(sock.getsockname()[1])
 
 
+# --8<-- [start:serve]
 SHUTDOWN_TIMEOUT = 3.0  # seconds that requests in progress get to finish after SIGTERM
 SHUTDOWN_LIMIT = SHUTDOWN_TIMEOUT + 1.0  # after this, the process exits whatever is pending
 
@@ -97,6 +98,9 @@ async def _arm_watchdog(app: web.Application) -> None:
     watchdog = threading.Timer(SHUTDOWN_LIMIT - 0.1, give_up)  # the signal was a moment ago
     watchdog.daemon = True  # it never keeps a process alive that finished in time
     watchdog.start()
+
+
+# --8<-- [end:serve]
 
 
 # -- argparse helpers shared by every command line in the project ---------------------

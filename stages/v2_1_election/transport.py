@@ -10,13 +10,16 @@ share of the node:
   therefore holds one connection at a time, never a pool.
 * **A timeout per message** that only the message itself spends: the session
   has no pool limit to wait behind (the lanes bound the connections instead).
-* **Peers that have never answered are probed, sparingly.** At most
-  :data:`MAX_PROBES` names the node has never had a reply from have a busy lane
-  at a time (messages to the others are dropped), and after a failure a pause
+* **Peers that have never answered are probed, sparingly.** A lane to a name the
+  node has never had a reply from starts at most :data:`PROBES_PER_SECOND` times
+  a second, at most :data:`MAX_PROBES` of them at once (messages to the others
+  are dropped), and after a failure a pause
   that doubles up to :data:`MAX_BACKOFF`; a thousand made-up registrations cost
   next to nothing. A peer that has answered before, or sends us a message, is
   always tried at once: a real node that restarts or resumes must hear its
-  leader without delay (and a real newcomer sends us a Join first).
+  leader without delay (and a real newcomer sends us a Join first). Only a
+  node's answers count (``202``, or ``503`` from one still starting): some other
+  server at a registered address is no peer.
 * **Unknown names wait for one refresh.** A reply to a node the registry view
   does not list yet (a newcomer's Join arrives before we see it listed) waits
   for a single shared look at the registry, then goes or is dropped.
@@ -38,9 +41,13 @@ from stages.v2_1_election.bully import Send
 log = logging.getLogger(__name__)
 
 QUEUE_PER_PEER = 4  # messages waiting behind the one in flight
-MAX_PROBES = 8  # messages in flight to peers that have never answered, all together
+MAX_PROBES = 8  # busy lanes to peers that have never answered, all together
+PROBES_PER_SECOND = 20  # new lanes to such peers: made-up names cost a fixed trickle
 MAX_BACKOFF = 5.0  # seconds between tries to a peer that has never answered
 MAX_WAITING_FOR_REFRESH = 64  # replies to unlisted names, across all names
+# How a node answers a message: accepted, or not registered yet (a node starting up).
+# Anything else (a 404 from some other server at that address, say) is not a peer.
+NODE_ANSWERS = frozenset({202, 503})
 
 
 class PeerLanes:
@@ -65,6 +72,7 @@ class PeerLanes:
         self.failures: dict[str, int] = {}  # never-answered peers -> failed tries in a row
         self.retry_at: dict[str, float] = {}  # never-answered peers -> when to try again
         self.probes: set[str] = set()  # never-answered peers whose lane is busy
+        self.next_probe = 0.0  # when the next lane to a never-answered peer may start
         self.waiting: list[Send] = []  # for names we have no address for, until a refresh
         self.refreshing: asyncio.Task[None] | None = None
         self.last_refresh = float("-inf")
@@ -75,11 +83,11 @@ class PeerLanes:
         now = time.monotonic()
         for send in sends:
             peer = send.to
-            if peer not in self.workers and not self._may_start(peer, now):
-                continue  # a peer that has never answered, resting: a lost message
             if self.url_of(peer) is None:
                 self._wait_for_refresh(send)
                 continue
+            if peer not in self.workers and not self._may_start(peer, now):
+                continue  # a peer that has never answered, resting: a lost message
             queue = self.queues.setdefault(peer, deque(maxlen=QUEUE_PER_PEER))
             queue.append(send)  # a full queue drops its oldest message
             if peer not in self.workers:
@@ -112,8 +120,12 @@ class PeerLanes:
         except (aiohttp.ClientError, TimeoutError) as exc:
             self._failed(send.to)
             log.debug("Could not send %s to %s: %s", kind, send.to, exc or "timeout")
-        else:
-            self.heard_from(send.to)  # any answer, even an error, means it is there
+            return
+        if resp.status in NODE_ANSWERS:
+            self.heard_from(send.to)
+        else:  # something answers there, but not a node: as good as nobody
+            self._failed(send.to)
+            log.debug("%s to %s got HTTP %d: not a node", kind, send.to, resp.status)
 
     # --8<-- [end:send]
 
@@ -121,7 +133,12 @@ class PeerLanes:
         """May an idle lane start now? Always, for a peer that has answered before."""
         if peer in self.answered:
             return True
-        return len(self.probes) < MAX_PROBES and self.retry_at.get(peer, 0.0) <= now
+        if now < self.next_probe or len(self.probes) >= MAX_PROBES:
+            return False
+        if self.retry_at.get(peer, 0.0) > now:
+            return False
+        self.next_probe = now + 1 / PROBES_PER_SECOND
+        return True
 
     def heard_from(self, peer: str) -> None:
         """The peer answered us or wrote to us: it is real, and never rests."""

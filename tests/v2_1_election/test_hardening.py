@@ -18,7 +18,7 @@ import pytest
 
 from stages.v1_kv.runner import SHUTDOWN_LIMIT
 from stages.v2_1_election.bully import ElectionConfig
-from tests.attacks import flood_registrations, forged_joins
+from tests.attacks import attack
 from tests.support import Processes, wait_until
 from tests.v2_1_election.cluster import Cluster
 
@@ -82,7 +82,7 @@ async def test_a_flood_of_5000_names_changes_no_leader_and_health_stays_fast(
     leader, term = await cluster.wait_for_agreement(timeout=10)
     before = role_changes(cluster)
     with HealthProbe([cluster.nodes[n].url for n in NAMES]) as probe:
-        answers = await flood_registrations(cluster.registry, names=5000, seconds=8)
+        answers = await attack("flood", "--registry", cluster.registry, "--seconds", "8")
     assert answers.get("409", 0) > 0, f"the registry refused names beyond 1,000: {answers}"
     assert await cluster.agreement() == (leader, term), "the leader did not change"
     assert role_changes(cluster) == before, "no node started an election during the flood"
@@ -98,7 +98,7 @@ async def test_after_a_flood_the_registry_took_the_cluster_heals_and_sigterm_sti
     await cluster.start_registry("--max-nodes", "5000")
     await cluster.start_nodes(NAMES)
     await cluster.wait_for_agreement(timeout=10)
-    flood = asyncio.create_task(flood_registrations(cluster.registry, names=5000, seconds=8))
+    flood = asyncio.create_task(attack("flood", "--registry", cluster.registry, "--seconds", "8"))
     n1 = cluster.nodes["n1"]
 
     async def n1_carries_thousands_of_peers() -> bool:
@@ -131,7 +131,7 @@ async def test_3000_forged_joins_change_no_role_and_leave_no_peers_behind(
     leader, term = await cluster.wait_for_agreement(timeout=10)
     before = role_changes(cluster)
     target = cluster.nodes[leader]
-    answers = await forged_joins(target.url, count=3000, seconds=10)
+    answers = await attack("joins", "--node", target.url, "--count", "3000", "--seconds", "10")
     assert answers == {"202": 3000}
     assert await cluster.agreement() == (leader, term)
     assert role_changes(cluster) == before, "3,000 forged Joins changed no role"

@@ -157,3 +157,23 @@ async def test_a_reply_to_a_newcomer_is_sent_once_the_refresh_lists_it(
     lanes.send([beat("n9")])
     await wait_until(lambda: newcomer.received == 1, timeout=5, what="the reply to arrive")
     await lanes.close()
+
+
+async def test_a_server_that_is_not_a_node_counts_as_no_answer(aiohttp_server, session) -> None:
+    hits = 0
+
+    async def not_a_node(request: web.Request) -> web.Response:
+        nonlocal hits
+        hits += 1
+        return web.Response(status=404, text="no such route")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", not_a_node)
+    url = str((await aiohttp_server(app)).make_url("")).rstrip("/")
+    lanes = lanes_for(session, {"impostor": url})
+    for _ in range(30):  # 3 s of heartbeats every 0.1 s
+        lanes.send([beat("impostor")])
+        await asyncio.sleep(0.1)
+    await lanes.close()
+    assert "impostor" not in lanes.answered
+    assert 3 <= hits <= 8, f"{hits} messages in 3 s to an address where no node answers"
