@@ -83,11 +83,14 @@ class Membership:
         peers = tuple(sorted((n for n in nodes if n.name != self.name), key=lambda n: n.name))
         before = {p.name for p in self.peers}
         after = {p.name for p in peers}
-        if after - before:  # one line, however many: a flood of names must not flood the log
-            log.info("%s sees %s join the cluster", self.name, some(after - before))
-        if before - after:
-            log.info("%s sees %s leave the cluster", self.name, some(before - after))
+        self._log_changes("join", after - before)
+        self._log_changes("leave", before - after)
         self.peers, self.updated_at = peers, now
+
+    def _log_changes(self, verb: str, names: set[str]) -> None:
+        """A line per node; a single line when many change at once (a flood of names)."""
+        for name in sorted(names) if len(names) <= 3 else [some(names)]:
+            log.info("%s sees %s %s the cluster", self.name, name, verb)
 
 
 # --8<-- [end:membership]
