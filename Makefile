@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint pytest docs docs-build figures clean
+.PHONY: run test lint pytest docs docs-build figures stress-test clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -39,6 +39,11 @@ docs: $(STAMP)
 ## figures: redraw the simulator's diagrams in docs/figures (a test checks they are current)
 figures: $(STAMP)
 	$(BIN)/python -m stages.v2_1_election.sim.figures
+
+## stress-test: the whole suite N times (default 5) beside a CPU hog on every core; lists each failure
+N ?= 5
+stress-test: $(STAMP)
+	$(BIN)/python -m tests.stress --runs $(N)
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .ruff_cache

@@ -77,6 +77,8 @@ def dispatch(app: web.Application, sends: list[Send]) -> None:
 def sync_peers(app: web.Application, now: float) -> None:
     """Take the registry's latest answer into the view, and a changed view into the core."""
     membership, view, seen = app[MEMBERSHIP], app[PEERS], app[SEEN]
+    if not membership.registered:
+        return  # a node the registry has not accepted takes no part (its name may be taken)
     if membership.updated_at != seen.registry_update:
         seen.registry_update = membership.updated_at
         view.update(membership.peers, now)

@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from stages.v2_1_election.bully import ElectionConfig
 from stages.v2_1_election.node import create_election_app
-from stages.v2_registry.node import NodeConfig
+from stages.v2_registry.node import MEMBERSHIP, NodeConfig
 from stages.v2_registry.server import RegistryConfig, create_registry_app
 from tests.support import wait_until
 
@@ -190,6 +190,27 @@ async def test_a_node_the_registry_has_not_accepted_takes_no_part(
     assert (await resp.json())["error"]["code"] == "not_registered"
     body = await status(node)
     assert (body["role"], body["term"], body["leader"]) == ("follower", 0, None)
+
+
+async def test_a_node_whose_name_is_taken_sends_nothing_to_the_peers_it_sees(
+    registry: TestServer, aiohttp_client, aiohttp_server
+) -> None:
+    received: list[str] = []
+
+    async def peer(request: web.Request) -> web.Response:
+        received.append(request.match_info["kind"])
+        return web.json_response({}, status=202)
+
+    peer_app = web.Application()
+    peer_app.router.add_post("/cluster/{kind}", peer)
+    n2 = await aiohttp_server(peer_app)
+    async with TestClient(registry) as reg:  # n1 is taken (at 9001), n2 is listed
+        assert (await reg.post("/nodes", json={"name": "n1", "port": 9001})).status == 201
+        assert (await reg.post("/nodes", json={"name": "n2", "port": n2.port})).status == 201
+        app = election_app(registry, "n1", 9999)  # a second n1, at another port: refused
+        await aiohttp_client(app)
+        await wait_until(lambda: app[MEMBERSHIP].failures >= 3, timeout=5, what="3 refusals")
+        assert received == [], "a refused node sends no Join (it would speak for the real n1)"
 
 
 async def test_the_largest_term_is_accepted_and_status_still_answers(lone: TestClient) -> None:
