@@ -8,7 +8,19 @@ from typing import Any
 
 import aiohttp
 
-from tests.support import DdbProcess, Processes, wait_until
+from stages.v2_1_election.bully import ElectionConfig
+from tests.support import LOADED, DdbProcess, Processes, wait_until
+
+DEFAULTS = ElectionConfig()
+# How long the survivors of a dead leader take, at the default timings: a follower notices
+# within leader_timeout * (1 + jitter), the highest survivor wins after answer_timeout, and
+# one lost round costs victory_timeout and another answer_timeout (0.6 + 0.2 + 0.5 + 0.2 s).
+FAILOVER = (
+    DEFAULTS.leader_timeout * (1 + DEFAULTS.jitter)
+    + 2 * DEFAULTS.answer_timeout
+    + DEFAULTS.victory_timeout
+)
+FAILOVER_LOADED = FAILOVER + LOADED  # what a real-process test allows, on a busy machine
 
 
 async def status_of(url: str) -> dict[str, Any] | None:

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.support import Processes, run_ddb
+from tests.support import SETUP, Processes, run_ddb
 from tests.v2_1_election.cluster import Cluster
 
 pytestmark = pytest.mark.timeout(60)
@@ -17,7 +17,7 @@ async def test_status_and_nodes_show_role_term_and_leader(processes: Processes) 
     cluster = Cluster(processes)
     await cluster.start_registry()
     await cluster.start_nodes(["n1", "n2"])
-    leader, term = await cluster.wait_for_agreement(timeout=5)
+    leader, term = await cluster.wait_for_agreement(timeout=SETUP)
 
     out = run_ddb("status", "--url", cluster.nodes[leader].url).stdout.decode()
     lines = dict(line.split(None, 1) for line in out.splitlines())

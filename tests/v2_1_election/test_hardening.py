@@ -19,7 +19,7 @@ import pytest
 from stages.v1_kv.runner import SHUTDOWN_LIMIT
 from stages.v2_1_election.bully import ElectionConfig
 from tests.attacks import attack
-from tests.support import Processes, wait_until
+from tests.support import LOADED, SETUP, Processes, wait_until
 from tests.v2_1_election.cluster import Cluster
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
@@ -79,7 +79,7 @@ async def test_a_flood_of_5000_names_changes_no_leader_and_health_stays_fast(
 ) -> None:
     await cluster.start_registry()  # the default --max-nodes: 1,000
     await cluster.start_nodes(NAMES)
-    leader, term = await cluster.wait_for_agreement(timeout=10)
+    leader, term = await cluster.wait_for_agreement(timeout=SETUP)
     before = role_changes(cluster)
     with HealthProbe([cluster.nodes[n].url for n in NAMES]) as probe:
         answers = await attack("flood", "--registry", cluster.registry, "--seconds", "8")
@@ -87,8 +87,8 @@ async def test_a_flood_of_5000_names_changes_no_leader_and_health_stays_fast(
     assert await cluster.agreement() == (leader, term), "the leader did not change"
     assert role_changes(cluster) == before, "no node started an election during the flood"
     assert probe.failures == 0, f"{probe.failures} health checks failed"
-    # Measured by hand: p99 52 ms (max 80 ms) during a 10 s flood; the issue asks for 100 ms,
-    # and a loaded CI machine gets 150 ms more.
+    # Measured by hand: p99 29 to 58 ms during a 10 s flood; the issue asks for 100 ms, and a
+    # loaded CI machine (the flood itself takes both cores) gets 150 ms more.
     assert probe.p99() < 0.25, f"/health p99 was {probe.p99() * 1000:.0f} ms during the flood"
 
 
@@ -97,7 +97,7 @@ async def test_after_a_flood_the_registry_took_the_cluster_heals_and_sigterm_sti
 ) -> None:
     await cluster.start_registry("--max-nodes", "5000")
     await cluster.start_nodes(NAMES)
-    await cluster.wait_for_agreement(timeout=10)
+    await cluster.wait_for_agreement(timeout=SETUP)
     flood = asyncio.create_task(attack("flood", "--registry", cluster.registry, "--seconds", "8"))
     n1 = cluster.nodes["n1"]
 
@@ -105,22 +105,23 @@ async def test_after_a_flood_the_registry_took_the_cluster_heals_and_sigterm_sti
         status = (await cluster.statuses(["n1"]))["n1"]
         return status is not None and len(status["peers"]) > 1000
 
-    await wait_until(n1_carries_thousands_of_peers, timeout=10, what="the flood to reach n1")
+    await wait_until(n1_carries_thousands_of_peers, timeout=SETUP, what="the flood to reach n1")
     n1.signal(signal.SIGTERM)
     sent = time.monotonic()
     await wait_until(lambda: n1.proc.poll() is not None, timeout=SHUTDOWN_LIMIT + 10, what="exit")
     took = time.monotonic() - sent
     # Measured by hand: 2.5 s and 2.9 s under this flood; the bound is the shutdown limit
-    # (timeout + 1 s) plus 1 s for a loaded machine.
-    assert took < SHUTDOWN_LIMIT + 1, f"n1 took {took:.2f}s to exit after SIGTERM under a flood"
+    # (timeout + 1 s), which the watchdog enforces, plus the load allowance.
+    bound = SHUTDOWN_LIMIT + LOADED
+    assert took < bound, f"n1 took {took:.2f}s to exit after SIGTERM (limit + load: {bound}s)"
     answers = await flood
     assert answers.get("201", 0) > 1000, f"the registry took more than 1,000 names: {answers}"
     stopped = time.monotonic()
     heal = REGISTRY_TTL + 2 * DEFAULTS.leader_timeout
-    # Measured by hand: agreement 2.5 s after the flood stopped; 5 s more for a loaded machine.
-    await cluster.wait_for_agreement(timeout=heal + 5, names=["n2", "n3"])
+    # Measured by hand: agreement 2.5 s after the flood stopped.
+    await cluster.wait_for_agreement(timeout=heal + LOADED, names=["n2", "n3"])
     healed = time.monotonic() - stopped
-    assert healed < heal + 5, f"agreement {healed:.1f}s after the flood (TTL + 2 leader timeouts)"
+    assert healed < heal + LOADED, f"agreed {healed:.1f}s after (TTL + 2 leader timeouts + load)"
 
 
 async def test_3000_forged_joins_change_no_role_and_leave_no_peers_behind(
@@ -128,7 +129,7 @@ async def test_3000_forged_joins_change_no_role_and_leave_no_peers_behind(
 ) -> None:
     await cluster.start_registry()
     await cluster.start_nodes(NAMES)
-    leader, term = await cluster.wait_for_agreement(timeout=10)
+    leader, term = await cluster.wait_for_agreement(timeout=SETUP)
     before = role_changes(cluster)
     target = cluster.nodes[leader]
     answers = await attack("joins", "--node", target.url, "--count", "3000", "--seconds", "10")
@@ -140,9 +141,9 @@ async def test_3000_forged_joins_change_no_role_and_leave_no_peers_behind(
         statuses = await cluster.statuses()
         return all(s is not None and len(s["peers"]) == 2 for s in statuses.values())
 
-    # Unlisted Join senders count for join_grace (2 s at the defaults), plus 3 s allowance.
+    # Unlisted Join senders count for join_grace (2 s at the defaults), plus the load.
     await wait_until(
-        only_real_peers, timeout=DEFAULTS.join_grace + 3, what="made-up joiners to be forgotten"
+        only_real_peers, timeout=DEFAULTS.join_grace + LOADED, what="joiners to be forgotten"
     )
 
 
@@ -152,7 +153,7 @@ async def test_five_registry_restarts_change_no_leader_and_kv_keeps_serving(
     interval = "0.2"  # registry heartbeats: peers are kept for 5 intervals (1 s) when unlisted
     registry = await cluster.start_registry("--ttl", "1.0", port=unused_tcp_port)
     await cluster.start_nodes(NAMES, "--registry-heartbeat-interval", interval)
-    leader, term = await cluster.wait_for_agreement(timeout=10)
+    leader, term = await cluster.wait_for_agreement(timeout=SETUP)
     before = role_changes(cluster)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
         for restart in range(5):
@@ -166,6 +167,7 @@ async def test_five_registry_restarts_change_no_leader_and_kv_keeps_serving(
                 async with session.get(f"{cluster.registry}/nodes") as resp:
                     return len((await resp.json())["nodes"]) == 3
 
-            await wait_until(all_listed, timeout=5, what="every node registered again")
+            # A node's next try is at most 1.5 registry intervals (0.3 s) away, plus the load.
+            await wait_until(all_listed, timeout=0.3 + LOADED, what="every node registered again")
             assert await cluster.agreement() == (leader, term), f"restart {restart + 1}"
     assert role_changes(cluster) == before, "0 leader changes across five registry restarts"
