@@ -107,8 +107,9 @@ async def test_ddb_nodes_prints_the_table(processes: Processes) -> None:
     from tests.support import run_ddb
 
     registry = await start_registry(processes)
-    start_node(processes, registry, "n1")
+    node = start_node(processes, registry, "n1")
     await wait_listed(registry, ["n1"], timeout=5)
     out = run_ddb("nodes", "--registry", registry).stdout.decode().splitlines()
-    assert out[0].split() == ["NAME", "URL", "LAST", "SEEN"]  # v2 nodes: no election columns
-    assert out[1].startswith("n1") and "http://127.0.0.1:" in out[1]
+    assert out[0].split() == ["NAME", "PID", "URL", "LAST", "SEEN"]  # v2: no election columns
+    assert out[1].split()[:2] == ["n1", str(node.proc.pid)]  # what `kill -9 PID` needs
+    assert "http://127.0.0.1:" in out[1]
