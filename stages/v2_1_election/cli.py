@@ -135,8 +135,11 @@ async def _nodes_with_status(registry_url: str, timeout: float) -> str:
             except (ClientError, InvalidMessage):
                 return None  # a v2 node (no election) or one that is not answering
 
-        statuses = await asyncio.gather(*(status_of(node.url) for node in nodes))
-        pids = list(await asyncio.gather(*(pid_of(node.url, session, timeout) for node in nodes)))
+        asked = await asyncio.gather(
+            asyncio.gather(*(status_of(node.url) for node in nodes)),
+            asyncio.gather(*(pid_of(node.url, session, timeout) for node in nodes)),
+        )  # every node at once: a silent one costs one timeout, not one per node
+        statuses, pids = list(asked[0]), list(asked[1])
     if not nodes:
         return "no nodes are registered"
     if all(status is None for status in statuses):
