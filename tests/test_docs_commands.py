@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import pty
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -150,3 +151,31 @@ async def test_each_command_prints_what_the_page_shows(
                 f"{block.page}:{block.line}: {block.commands}\n  page:  {want}\n  got:   {got}"
             )
     assert not mismatches, "\n".join(mismatches)
+
+
+def ddb_lines(page: Path) -> list[str]:
+    """Every ``ddb ...`` line in the ``bash`` and ``console`` blocks of ``page``."""
+    text = page.read_text(encoding="utf-8")
+    found = []
+    for block in re.findall(r"```(?:bash|console)\n(.*?)```", text, re.DOTALL):
+        for line in block.splitlines():
+            line = line.removeprefix("$ ").removeprefix(".venv/bin/")
+            if line.startswith("ddb ") and not set(line) & set("|;&<>$`"):
+                found.append(line)
+    return found
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
+def test_every_ddb_command_shown_is_accepted_by_the_real_parser(page: Path) -> None:
+    """Including the ones no test can run here (servers on other hosts, long runs)."""
+    from stages.cli import build_parser
+
+    for line in ddb_lines(page):
+        words = shlex.split(line, comments=True)[1:]
+        if "--help" in words:
+            with pytest.raises(SystemExit) as help_shown:
+                build_parser().parse_args(words)
+            assert help_shown.value.code == 0, line
+            continue
+        args = build_parser().parse_args(words)  # a refused flag exits 2: the test fails
+        assert callable(args.func), line
