@@ -1,12 +1,11 @@
 # The two commands a learner needs: `make run` and `make test`.
-# Every target creates .venv and installs the project into it first, when needed.
+# Every target creates .venv and installs the project into it first, when needed, and
+# recreates the release tags from releases.toml (make tags).
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# .ci/run adds `browser` (Playwright, for the browser tests of the docs site)
-EXTRAS ?= dev,docs
 
 .PHONY: run test lint pytest docs docs-build figures tags check-releases clean
 
@@ -14,7 +13,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
 	@touch $(STAMP)
 
 ## tags: recreate the release tags from releases.toml (every target below runs it first)
