@@ -154,15 +154,18 @@ async def test_each_command_prints_what_the_page_shows(
     assert not mismatches, "\n".join(mismatches)
 
 
-def ddb_lines(page: Path) -> list[str]:
-    """Every ``ddb ...`` line in the ``bash`` and ``console`` blocks of ``page``."""
+def ddb_lines(page: Path) -> list[tuple[str, bool]]:
+    """Every ``ddb ...`` line in the ``bash`` and ``console`` blocks of ``page``, and whether
+    the page shows it refused (the next line is ``ddb: error: ...``)."""
     text = page.read_text(encoding="utf-8")
     found = []
     for block in re.findall(r"```(?:bash|console)\n(.*?)```", text, re.DOTALL):
-        for line in block.splitlines():
+        lines = block.replace("\\\n", " ").splitlines()  # join continued lines
+        for i, line in enumerate(lines):
             line = line.removeprefix("$ ").removeprefix(".venv/bin/")
             if line.startswith("ddb ") and not set(line) & set("|;&<>$`"):
-                found.append(line)
+                refused = i + 1 < len(lines) and lines[i + 1].startswith("ddb: error:")
+                found.append((line, refused))
     return found
 
 
@@ -170,8 +173,9 @@ def ddb_lines(page: Path) -> list[str]:
 def test_every_ddb_command_shown_is_accepted_by_the_real_parser(page: Path) -> None:
     """Including the ones no test can run here (servers on other hosts, long runs)."""
     from stages.cli import build_parser
+    from stages.v2_1_election.cli import election_config, run_election_node
 
-    for line in ddb_lines(page):
+    for line, refused in ddb_lines(page):
         words = shlex.split(line, comments=True)[1:]
         if "--help" in words:
             with pytest.raises(SystemExit) as help_shown:
@@ -180,3 +184,5 @@ def test_every_ddb_command_shown_is_accepted_by_the_real_parser(page: Path) -> N
             continue
         args = build_parser().parse_args(words)  # a refused flag exits 2: the test fails
         assert callable(args.func), line
+        if args.func is run_election_node and not refused:
+            election_config(args)  # timings the node would refuse raise ConfigError
