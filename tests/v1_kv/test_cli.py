@@ -125,17 +125,25 @@ def test_kv_help_shows_the_defaults_of_url_and_timeout(action: str) -> None:
     assert "(default: 5.0)" in out
 
 
-async def test_python_dash_m_errors_name_that_program(server_url: str) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["stages.v1_kv"],
+        ["stages.v2_registry"],
+        ["stages.v2_1_election", "-ra", "http://127.0.0.1:9"],
+    ],
+)
+async def test_python_dash_m_errors_name_that_program(server_url: str, command: list[str]) -> None:
     import subprocess
     import sys
 
-    port = server_url.rsplit(":", 1)[1]
+    port = server_url.rsplit(":", 1)[1]  # taken by the v1 server
     result = subprocess.run(
-        [sys.executable, "-m", "stages.v1_kv", "--port", port], capture_output=True, timeout=20
+        [sys.executable, "-m", *command, "--port", port], capture_output=True, timeout=20
     )
     assert result.returncode == 1
     lines = result.stderr.decode().splitlines()
-    assert lines[-1].startswith(f"python -m stages.v1_kv: error: cannot listen on 127.0.0.1:{port}")
+    assert lines[-1].startswith(f"python -m {command[0]}: error: cannot listen on 127.0.0.1:{port}")
 
 
 def test_python_dash_m_runs_the_same_server_cli() -> None:
