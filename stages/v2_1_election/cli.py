@@ -8,7 +8,7 @@ import asyncio
 
 import aiohttp
 
-from stages.v1_kv.cli import fail
+from stages.v1_kv.cli import fail, program
 from stages.v1_kv.client import ClientError
 from stages.v1_kv.runner import http_url, positive_float, serve
 from stages.v2_1_election.bully import ConfigError, ElectionConfig
@@ -79,7 +79,7 @@ def run_election_node(args: argparse.Namespace) -> int:
     try:
         timings = election_config(args)
     except ConfigError as exc:
-        return fail(f"inconsistent election timings: {exc}", vars(args).get("prog", "ddb"))
+        return fail(f"inconsistent election timings: {exc}", program(args))
     sock = start_node(args)
     if sock is None:
         return 1
