@@ -1,12 +1,13 @@
 # The two commands a learner needs: `make run` and `make test`.
-# Every target creates .venv and installs the project into it first, when needed.
+# Every target creates .venv and installs the project into it first, when needed, and
+# recreates the release tags from releases.toml (make tags).
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint pytest docs docs-build figures stress-test clean
+.PHONY: run test lint pytest docs docs-build figures tags check-releases stress-test clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -15,34 +16,42 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
 	@touch $(STAMP)
 
+## tags: recreate the release tags from releases.toml (every target below runs it first)
+tags: $(STAMP)
+	@$(BIN)/python tools/releases.py tags
+
+## check-releases: each release's commit, version and stages, and its own tests (CI runs it)
+check-releases: tags
+	$(BIN)/python tools/releases.py check
+
 ## run: start a registry and three v2.1 nodes on loopback; they elect a leader (Ctrl-C stops them all)
-run: $(STAMP)
+run: $(STAMP) tags
 	$(BIN)/ddb v2.1 demo --nodes 3
 
 ## test: lint, the whole test suite, and a strict docs build
 test: lint pytest docs-build
 
-lint: $(STAMP)
+lint: $(STAMP) tags
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-pytest: $(STAMP)
+pytest: $(STAMP) tags
 	$(BIN)/pytest
 
-docs-build: $(STAMP)
+docs-build: $(STAMP) tags
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 ## docs: serve the docs site on http://127.0.0.1:8000
-docs: $(STAMP)
+docs: $(STAMP) tags
 	$(BIN)/mkdocs serve -a 127.0.0.1:8000
 
 ## figures: redraw the simulator's diagrams in docs/figures (a test checks they are current)
-figures: $(STAMP)
+figures: $(STAMP) tags
 	$(BIN)/python -m stages.v2_1_election.sim.figures
 
 ## stress-test: the whole suite N times (default 5) beside a CPU hog on every core; lists each failure
 N ?= 5
-stress-test: $(STAMP)
+stress-test: $(STAMP) tags
 	$(BIN)/python -m tests.stress --runs $(N)
 
 clean:

@@ -54,11 +54,16 @@ async def wait_until(
 
 
 def run_ddb(
-    *args: str, input: bytes | None = None, timeout: float = 20
+    *args: str, input: bytes | None = None, timeout: float = 20, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run a short ``ddb`` command to completion and capture its output."""
+    """Run a short ``ddb`` command to completion and capture its output (``env``: added)."""
     return subprocess.run(
-        [*DDB, *args], input=input, capture_output=True, timeout=timeout, check=False
+        [*DDB, *args],
+        input=input,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **(env or {})},
     )
 
 

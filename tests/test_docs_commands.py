@@ -1,55 +1,188 @@
-"""The simulator is deterministic, so the docs can show its real output and keep it true.
+"""Every deterministic command the docs show runs here, and prints what the page shows.
 
-Every ``$ ddb simulate ...`` command in a ``console`` block of docs/simulation.md is run
-again here, and its output must match the page line for line.
+Each ``console`` block of a page (``$ command`` lines, then the output) is run as one bash
+script on a terminal (a pseudo-terminal, so that commands behave as they do for a person), in a
+fresh folder, with this checkout's ``ddb`` first on ``PATH``. The output must match the page
+line for line.
+
+What the commands talk to is started fresh for the page: ``ddb v1 server`` for the v1 page, the
+registry for the v2 page, on a free port. ``http://127.0.0.1:8080`` is rewritten to it, in the
+commands and in the expected output, ``$DDB_URL`` points at it, and ``/tmp/`` becomes the test's
+own folder. Process ids (``"pid": 15385``) are the only values compared as a pattern.
+
+A block is *live* when its output depends on a running cluster (ports and process ids of
+nodes, ``ddb nodes``, ``kill``) or changes the checkout (``make``, ``git``): those are not run
+here, and the test that covers each is named in ``LIVE``.
 """
 
 from __future__ import annotations
 
+import os
+import pty
 import re
+import shlex
+import shutil
 import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.support import DDB
+from tests.support import Processes
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = ROOT / "docs" / "simulation.md"
+DOCS = ROOT / "docs"
+DEFAULT_URL = "http://127.0.0.1:8080"
+
+# What makes a block live, and which test covers such blocks instead.
+LIVE = {
+    r"^(make|git) ": "make and git change the checkout: tests/test_releases.py",
+    r"^kill ": "a process id of a live cluster: tests/v2_1_election/test_walkthrough.py",
+    r"(^|/)ddb (nodes|status)": "a live cluster's table: tests/v2_1_election/test_walkthrough.py",
+    r"^ddb v(1|2|2\.1) (server|registry|node)\b": "starts a server that runs until Ctrl-C "
+    "(unless the page shows it refused): tests/*/test_processes.py",
+    r"127\.0\.0\.1:(?!8080\b)\d+": "a node's address: tests/v2_registry/test_processes.py",
+}
+# The server each page's commands talk to (on 8080 in the docs).
+SERVERS = {"v1-kv.md": ("v1", "server"), "v2-registry.md": ("v2", "registry")}
+# How many blocks of each page must run, so that a change to the rules cannot skip them all.
+AT_LEAST = {"v1-kv.md": 3, "v2-registry.md": 3, "v2-1-election.md": 1, "simulation.md": 8}
 
 
-def console_commands(text: str) -> list[tuple[str, list[str]]]:
-    """(command, expected output lines) for each ``$ ddb simulate`` in a console block."""
+@dataclass(frozen=True)
+class Block:
+    page: str
+    line: int
+    commands: list[str]
+    expected: list[str]
+
+    def live_reason(self) -> str | None:
+        refused = bool(self.expected) and self.expected[0].startswith("ddb: error:")
+        for command in self.commands:
+            if refused and re.match(r"ddb v\S+ (server|registry|node)\b", command):
+                continue  # refused before it starts: it ends at once, and can run here
+            for pattern, reason in LIVE.items():
+                if re.search(pattern, command):
+                    return reason
+        return None
+
+
+def console_blocks(page: Path) -> list[Block]:
+    text = page.read_text(encoding="utf-8")
+    blocks = []
+    for match in re.finditer(r"```console\n(.*?)```", text, re.DOTALL):
+        commands, expected = [], []
+        for line in match.group(1).splitlines():
+            if line.startswith("$ "):
+                commands.append(line[2:])
+            else:
+                expected.append(line)
+        line_number = text.count("\n", 0, match.start()) + 1
+        blocks.append(Block(page.name, line_number, commands, expected))
+    return blocks
+
+
+PAGES = sorted(DOCS.glob("*.md"))
+
+
+def run_on_a_terminal(script: str, cwd: Path, env: dict[str, str]) -> str:
+    """What a person sees when typing ``script`` into a terminal (stdout and stderr)."""
+    main, child = pty.openpty()
+    proc = subprocess.Popen(
+        ["bash", "-c", script], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=child,
+        stderr=child, close_fds=True,
+    )  # fmt: skip
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main, 65536)
+        except OSError:  # EIO: every process holding the terminal has exited
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(main)
+    proc.wait(timeout=10)
+    return b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def normalise(lines: list[str]) -> list[str]:
+    return [re.sub(r'"pid": \d+', '"pid": PID', line) for line in lines]
+
+
+def test_every_page_with_commands_has_its_blocks_run_or_explained() -> None:
+    for page in PAGES:
+        blocks = console_blocks(page)
+        runnable = [b for b in blocks if b.live_reason() is None]
+        assert len(runnable) >= AT_LEAST.get(page.name, 0), page.name
+
+
+RUNNABLE = [p for p in PAGES if any(b.live_reason() is None for b in console_blocks(p))]
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("page", RUNNABLE, ids=[p.stem for p in RUNNABLE])
+async def test_each_command_prints_what_the_page_shows(
+    page: Path, processes: Processes, tmp_path: Path
+) -> None:
+    blocks = [b for b in console_blocks(page) if b.live_reason() is None]
+    if shutil.which("curl") is None and any("curl " in c for b in blocks for c in b.commands):
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must run the docs' curl commands: install curl")
+        pytest.skip("curl is not installed")
+    url = DEFAULT_URL
+    if page.name in SERVERS:
+        url = await processes.start(*SERVERS[page.name], "--port", "0").started()
+    (tmp_path / "stages").symlink_to(ROOT / "stages")  # the pages run from the project folder
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "DDB_URL": url}
+
+    def rewrite(text: str) -> str:
+        return text.replace(DEFAULT_URL, url).replace("/tmp/", f"{tmp_path}/")
+
+    mismatches = []
+    for block in blocks:
+        script = "\n".join(rewrite(command) for command in block.commands)
+        got = normalise(run_on_a_terminal(script, tmp_path, env).splitlines())
+        want = normalise([rewrite(line) for line in block.expected])
+        if got != want:
+            mismatches.append(
+                f"{block.page}:{block.line}: {block.commands}\n  page:  {want}\n  got:   {got}"
+            )
+    assert not mismatches, "\n".join(mismatches)
+
+
+def ddb_lines(page: Path) -> list[tuple[str, bool]]:
+    """Every ``ddb ...`` line in the ``bash`` and ``console`` blocks of ``page``, and whether
+    the page shows it refused (the next line is ``ddb: error: ...``)."""
+    text = page.read_text(encoding="utf-8")
     found = []
-    for block in re.findall(r"```console\n(.*?)```", text, re.DOTALL):
-        lines = block.splitlines()
-        i = 0
-        while i < len(lines):
-            command, i = lines[i].removeprefix("$ "), i + 1
-            expected = []
-            while i < len(lines) and not lines[i].startswith("$ "):
-                expected.append(lines[i])
-                i += 1
-            if command.startswith("ddb simulate") and not set(command) & set("><|&;"):
-                found.append((command, expected))
+    for block in re.findall(r"```(?:bash|console)\n(.*?)```", text, re.DOTALL):
+        lines = block.replace("\\\n", " ").splitlines()  # join continued lines
+        for i, line in enumerate(lines):
+            line = line.removeprefix("$ ").removeprefix(".venv/bin/")
+            if line.startswith("ddb ") and not set(line) & set("|;&<>$`"):
+                refused = i + 1 < len(lines) and lines[i + 1].startswith("ddb: error:")
+                found.append((line, refused))
     return found
 
 
-COMMANDS = console_commands(PAGE.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
+def test_every_ddb_command_shown_is_accepted_by_the_real_parser(page: Path) -> None:
+    """Including the ones no test can run here (servers on other hosts, long runs)."""
+    from stages.cli import build_parser
+    from stages.v2_1_election.cli import election_config, run_election_node
 
-
-def test_the_page_shows_simulator_commands() -> None:
-    assert len(COMMANDS) >= 3
-
-
-@pytest.mark.timeout(120)
-@pytest.mark.parametrize(("command", "expected"), COMMANDS, ids=[c for c, _ in COMMANDS])
-def test_each_simulate_command_prints_what_the_page_shows(
-    command: str, expected: list[str], tmp_path: Path
-) -> None:
-    args = command.split()[1:]  # no shell: the page's commands are plain words
-    (tmp_path / "stages").symlink_to(ROOT / "stages")  # the page runs from the project folder
-    result = subprocess.run(
-        [*DDB, *args], capture_output=True, text=True, cwd=tmp_path, timeout=100
-    )
-    assert result.stdout.splitlines() == expected
+    for line, refused in ddb_lines(page):
+        words = shlex.split(line, comments=True)[1:]
+        if "--help" in words:
+            with pytest.raises(SystemExit) as help_shown:
+                build_parser().parse_args(words)
+            assert help_shown.value.code == 0, line
+            continue
+        args = build_parser().parse_args(words)  # a refused flag exits 2: the test fails
+        assert callable(args.func), line
+        if args.func is run_election_node and not refused:
+            election_config(args)  # timings the node would refuse raise ConfigError

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import sys
 from pathlib import Path
 
-from stages.v1_kv.client import ClientError, KeyNotFound, KVClient
+from stages.v1_kv.client import ClientError, KeyNotFound, KVClient, RequestFailed
 from stages.v1_kv.runner import (
     add_server_arguments,
     configure_logging,
@@ -21,12 +22,18 @@ from stages.v1_kv.runner import (
 from stages.v1_kv.server import DEFAULT_MAX_VALUE_BYTES, ServerConfig, create_app
 
 DEFAULT_URL = "http://127.0.0.1:8080"
+URL_VARIABLE = "DDB_URL"  # the default --url of `ddb kv`, when set
 
 
-def fail(message: str) -> int:
+def fail(message: str, prog: str = "ddb") -> int:
     """Print a one-line error for a person and return the exit status 1."""
-    print(f"ddb: error: {message}", file=sys.stderr)
+    print(f"{prog}: error: {message}", file=sys.stderr)
     return 1
+
+
+def program(args: argparse.Namespace) -> str:
+    """The name to put before an error: ``ddb``, or ``python -m ...`` when run that way."""
+    return str(vars(args).get("prog", "ddb"))
 
 
 # -- ddb v1 server ----------------------------------------------------------------------
@@ -50,7 +57,7 @@ def start_server(args: argparse.Namespace, who: str) -> socket.socket | None:
     try:
         return listen(args.host, args.port)
     except OSError as exc:
-        fail(str(exc))
+        fail(str(exc), program(args))
         return None
 
 
@@ -93,6 +100,16 @@ async def _kv_command(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _not_a_kv_server(url: str, timeout: float) -> str | None:
+    """What ``url`` is instead, if its ``/health`` says it is not a key/value server."""
+    try:
+        async with KVClient(url, timeout=timeout) as server:
+            service = (await server.health()).get("service")
+    except (ClientError, ValueError, TypeError):
+        return None
+    return str(service) if service not in (None, "kv") else None
+
+
 def run_kv(args: argparse.Namespace) -> int:
     if args.kv_command == "put" and (args.value is None) == (args.file is None):
         return fail("put needs exactly one of VALUE, '-' (read standard input) or --file PATH")
@@ -100,6 +117,15 @@ def run_kv(args: argparse.Namespace) -> int:
         return asyncio.run(_kv_command(args))
     except KeyNotFound as exc:
         return fail(f"not found: {exc.message}")
+    except RequestFailed as exc:
+        no_route = exc.code == "not_found"  # this server has no /kv routes: what is it?
+        service = asyncio.run(_not_a_kv_server(args.url, args.timeout)) if no_route else None
+        if service is not None:  # e.g. the registry of `make run`, on the default address
+            return fail(
+                f"{args.url} is a {service}, not a key/value server; give a node's address "
+                f"with --url or {URL_VARIABLE} (`ddb nodes` lists them)"
+            )
+        return fail(str(exc))
     except ClientError as exc:
         return fail(str(exc))
     except OSError as exc:  # --file that cannot be read
@@ -111,14 +137,14 @@ def add_kv_parser(parser: argparse.ArgumentParser) -> None:
     common.add_argument(
         "--url",
         type=http_url,
-        default=DEFAULT_URL,
-        help="the server's address (default: %(default)s)",
+        default=os.environ.get(URL_VARIABLE) or DEFAULT_URL,
+        help=f"the server's address (default: ${URL_VARIABLE} if set, else {DEFAULT_URL})",
     )
     common.add_argument(
         "--timeout",
         type=positive_float,
         default=5.0,
-        help="seconds to wait for the server (default: 5)",
+        help="seconds to wait for the server (default: %(default)s)",
     )
     sub = parser.add_subparsers(dest="kv_command", required=True, metavar="ACTION")
     put = sub.add_parser(
@@ -164,5 +190,6 @@ def server_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m stages.v1_kv", description="Run the v1 key/value server."
     )
+    parser.set_defaults(prog=parser.prog)  # errors say "python -m stages.v1_kv: error: ..."
     args = add_server_parser(parser).parse_args(argv)
     return int(args.func(args))

@@ -6,7 +6,7 @@ Routes::
     GET    /kv/{key}   the stored bytes (404 if absent)
     DELETE /kv/{key}   remove it (204, or 404 if absent)
     GET    /kv         {"keys": [...]} sorted, optional ?prefix=
-    GET    /health     {"status": "ok", ...}
+    GET    /health     {"status": "ok", "service": "kv", "keys": N, "pid": P}
 
 :func:`create_app` builds the application; nothing here starts a server, so
 tests (and the later stages, which extend this app) can build it freely.
@@ -14,11 +14,12 @@ tests (and the later stages, which extend this app) can build it freely.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from aiohttp import web
 
-from stages.v1_kv.errors import ApiError, json_errors
+from stages.v1_kv.errors import ApiError, Handler, json_errors
 from stages.v1_kv.store import InvalidKey, KVStore, validate_key
 
 DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
@@ -99,16 +100,30 @@ async def list_keys(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok", "keys": len(request.app[STORE])})
+    """Alive; what this server is, and its process id (``kill -9 PID`` needs no guessing)."""
+    keys = len(request.app[STORE])
+    return web.json_response({"status": "ok", "service": "kv", "keys": keys, "pid": os.getpid()})
 
 
 # --8<-- [end:handlers]
 
 
+@web.middleware
+async def json_ends_with_newline(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """End every JSON body with a newline, so that ``curl``'s output does not run into the
+    shell's prompt. Every server in the project puts this outside its other middlewares."""
+    response = await handler(request)
+    if isinstance(response, web.Response) and response.content_type == "application/json":
+        body = response.body
+        if isinstance(body, bytes) and not body.endswith(b"\n"):
+            response.body = body + b"\n"
+    return response
+
+
 # --8<-- [start:create_app]
 def create_app(config: ServerConfig | None = None) -> web.Application:
     """Build the v1 application: one store, five routes, JSON errors."""
-    app = web.Application(middlewares=[json_errors])
+    app = web.Application(middlewares=[json_ends_with_newline, json_errors])
     app[CONFIG] = config or ServerConfig()
     app[STORE] = KVStore()
     app.router.add_put("/kv/{key:.*}", put_value)

@@ -8,19 +8,22 @@ import asyncio
 
 import aiohttp
 
-from stages.v1_kv.cli import fail
+from stages.v1_kv.cli import fail, program
 from stages.v1_kv.client import ClientError
 from stages.v1_kv.runner import http_url, positive_float, serve
 from stages.v2_1_election.bully import ConfigError, ElectionConfig
 from stages.v2_1_election.client import ClusterStatus, ElectionClient
 from stages.v2_1_election.node import create_election_app
 from stages.v2_registry.cli import (
+    NODE_COLUMNS,
     add_demo_arguments,
     add_node_arguments,
     demo_nodes,
     format_table,
     node_config,
+    node_row,
     nodes_table,
+    pid_of,
     start_node,
 )
 from stages.v2_registry.client import RegistryClient
@@ -76,7 +79,7 @@ def run_election_node(args: argparse.Namespace) -> int:
     try:
         timings = election_config(args)
     except ConfigError as exc:
-        return fail(f"inconsistent election timings: {exc}")
+        return fail(f"inconsistent election timings: {exc}", program(args))
     sock = start_node(args)
     if sock is None:
         return 1
@@ -132,17 +135,21 @@ async def _nodes_with_status(registry_url: str, timeout: float) -> str:
             except (ClientError, InvalidMessage):
                 return None  # a v2 node (no election) or one that is not answering
 
-        statuses = await asyncio.gather(*(status_of(node.url) for node in nodes))
+        asked = await asyncio.gather(
+            asyncio.gather(*(status_of(node.url) for node in nodes)),
+            asyncio.gather(*(pid_of(node.url, session, timeout) for node in nodes)),
+        )  # every node at once: a silent one costs one timeout, not one per node
+        statuses, pids = list(asked[0]), list(asked[1])
     if not nodes:
         return "no nodes are registered"
     if all(status is None for status in statuses):
-        return nodes_table(nodes)  # v2 nodes: nothing to add
-    rows = [["NAME", "URL", "LAST SEEN", "ROLE", "TERM", "LEADER"]]
-    for node, status in zip(nodes, statuses, strict=True):
+        return nodes_table(nodes, pids)  # v2 nodes: nothing to add
+    rows = [[*NODE_COLUMNS, "ROLE", "TERM", "LEADER"]]
+    for node, pid, status in zip(nodes, pids, statuses, strict=True):
         extra = ["-", "-", "-"]
         if status is not None:
             extra = [status.role, str(status.term), status.leader or "-"]
-        rows.append([node.name, node.url, f"{node.last_seen_seconds_ago:.1f}s ago", *extra])
+        rows.append([*node_row(node, pid), *extra])
     return format_table(rows)
 
 
@@ -178,7 +185,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "demo",
         help="run a registry and three v2.1 nodes on loopback (what `make run` does)",
         description="Start a registry and N v2.1 nodes as child processes on 127.0.0.1. "
-        "Kill the leader (its pid is in `ps`) and watch the others elect a new one; "
+        "Kill the leader (`ddb nodes` shows its PID) and watch the others elect a new one; "
         "Ctrl-C stops them all.",
     )
     add_demo_arguments(demo)
@@ -195,7 +202,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         default="http://127.0.0.1:8051",
         help="the node's address (default: %(default)s)",
     )
-    status.add_argument("--timeout", type=positive_float, default=5.0, help="seconds to wait")
+    status.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=5.0,
+        help="seconds to wait for the node (default: %(default)s)",
+    )
     status.set_defaults(func=run_status)
 
     commands.choices["nodes"].set_defaults(func=run_nodes_with_roles)
@@ -207,5 +219,6 @@ def node_main(argv: list[str] | None = None) -> int:
         prog="python -m stages.v2_1_election", description="Run a v2.1 node."
     )
     add_election_arguments(parser)
+    parser.set_defaults(prog=parser.prog)  # errors name this program, not ddb
     args = parser.parse_args(argv)
     return run_election_node(args)

@@ -7,8 +7,10 @@ import asyncio
 import socket
 import uuid
 
+import aiohttp
+
 from stages.v1_kv.cli import fail, start_server
-from stages.v1_kv.client import ClientError
+from stages.v1_kv.client import ClientError, KVClient
 from stages.v1_kv.runner import (
     add_server_arguments,
     bound_port,
@@ -163,23 +165,41 @@ def format_table(rows: list[list[str]]) -> str:
     )
 
 
-def nodes_table(nodes: list[NodeInfo]) -> str:
-    rows = [["NAME", "URL", "LAST SEEN"]]
-    rows += [[n.name, n.url, f"{n.last_seen_seconds_ago:.1f}s ago"] for n in nodes]
+NODE_COLUMNS = ["NAME", "PID", "URL", "LAST SEEN"]
+
+
+def node_row(node: NodeInfo, pid: int | None) -> list[str]:
+    """A node's first columns; PID is ``-`` when the node did not say (not answering)."""
+    return [node.name, str(pid or "-"), node.url, f"{node.last_seen_seconds_ago:.1f}s ago"]
+
+
+def nodes_table(nodes: list[NodeInfo], pids: list[int | None]) -> str:
+    rows = [NODE_COLUMNS] + [node_row(n, pid) for n, pid in zip(nodes, pids, strict=True)]
     return format_table(rows)
 
 
-async def _fetch_nodes(url: str, timeout: float) -> list[NodeInfo]:
-    async with RegistryClient(url, timeout=timeout) as registry:
-        return await registry.nodes()
+async def pid_of(url: str, session: aiohttp.ClientSession, timeout: float) -> int | None:
+    """The process id a node reports in its ``/health``, or None if it does not answer."""
+    try:
+        pid = (await KVClient(url, timeout=min(timeout, 1.0), session=session).health())["pid"]
+    except (ClientError, KeyError, TypeError, ValueError):
+        return None
+    return pid if isinstance(pid, int) else None
+
+
+async def _fetch_nodes(url: str, timeout: float) -> tuple[list[NodeInfo], list[int | None]]:
+    async with aiohttp.ClientSession() as session:  # one session for every call
+        nodes = await RegistryClient(url, timeout=timeout, session=session).nodes()
+        pids = await asyncio.gather(*(pid_of(node.url, session, timeout) for node in nodes))
+    return nodes, list(pids)
 
 
 def run_nodes(args: argparse.Namespace) -> int:
     try:
-        nodes = asyncio.run(_fetch_nodes(args.registry, args.timeout))
+        nodes, pids = asyncio.run(_fetch_nodes(args.registry, args.timeout))
     except ClientError as exc:
         return fail(str(exc))
-    print(nodes_table(nodes) if nodes else "no nodes are registered")
+    print(nodes_table(nodes, pids) if nodes else "no nodes are registered")
     return 0
 
 
@@ -192,7 +212,12 @@ def add_nodes_parser(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="the registry's address (default: %(default)s)",
     )
-    parser.add_argument("--timeout", type=positive_float, default=5.0, help="seconds to wait")
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=5.0,
+        help="seconds to wait for the registry (default: %(default)s)",
+    )
     parser.set_defaults(func=run_nodes)
 
 
@@ -214,7 +239,12 @@ def run_v2_demo(args: argparse.Namespace) -> int:
 
 def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nodes", type=positive_int, default=3, help="how many nodes (default: 3)")
-    parser.add_argument("--registry-port", type=positive_int, default=8080, help="(default: 8080)")
+    parser.add_argument(
+        "--registry-port",
+        type=positive_int,
+        default=8080,
+        help="the registry's port (default: %(default)s)",
+    )
     parser.add_argument(
         "--first-node-port",
         type=positive_int,
@@ -265,5 +295,6 @@ def registry_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m stages.v2_registry", description="Run the registry."
     )
+    parser.set_defaults(prog=parser.prog)  # errors name this program, not ddb
     args = add_registry_parser(parser).parse_args(argv)
     return int(args.func(args))

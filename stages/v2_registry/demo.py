@@ -2,9 +2,10 @@
 
 It starts a registry and a few nodes as child processes, exactly as you would in
 separate terminals, and lets their logs interleave on this terminal (every line
-says which process wrote it). Killing a node (``kill -9``) is part of the demo:
-the others carry on. Ctrl-C (or SIGTERM) asks each child to stop with SIGTERM,
-so every node deregisters, and waits for all of them.
+says which process wrote it). It prints each child's process id, so that killing a
+node (``kill -9 PID``) needs no guessing; that is part of the demo, and the others
+carry on. Ctrl-C (or SIGTERM) asks each child to stop with SIGTERM, so every node
+deregisters, and waits for all of them.
 """
 
 from __future__ import annotations
@@ -50,12 +51,9 @@ def run_demo(
             *node_args,
         )
     print(
-        f"Starting a registry and {len(nodes)} {stage} nodes on 127.0.0.1 (Ctrl-C stops them all):"
+        f"Starting a registry and {len(nodes)} {stage} nodes on 127.0.0.1 (Ctrl-C stops them all):",
+        flush=True,
     )
-    print(f"  registry  {registry_url}")
-    for node in nodes:
-        print(f"  {node.name:<8}  {format_url('127.0.0.1', node.port)}")
-    print(flush=True)
 
     stopping = False
 
@@ -77,8 +75,11 @@ def run_demo(
                 file=sys.stderr,
             )
             return 1
-        for name, command in commands.items():
-            children[name] = subprocess.Popen(command, start_new_session=True)
+        _started("registry", registry_url, registry)
+        for node in nodes:
+            children[node.name] = subprocess.Popen(commands[node.name], start_new_session=True)
+            _started(node.name, format_url("127.0.0.1", node.port), children[node.name])
+        print(flush=True)
         reported: set[str] = set()
         while not stopping and len(reported) < len(children):
             for name, child in children.items():
@@ -92,6 +93,10 @@ def run_demo(
         _stop_all([registry])
         print("All stopped.")
     return 0
+
+
+def _started(name: str, url: str, child: subprocess.Popen[bytes]) -> None:
+    print(f"  {name:<8}  {url:<22}  pid {child.pid}", flush=True)
 
 
 def _stop_all(children: list[subprocess.Popen[bytes]]) -> None:
@@ -108,13 +113,16 @@ def _stop_all(children: list[subprocess.Popen[bytes]]) -> None:
 
 
 def _registry_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 10) -> bool:
-    """Wait until *our* registry answers ``GET /health`` (not whatever else holds the port)."""
+    """Wait until *our* registry answers ``GET /health``: the answer must carry our child's
+    pid, since another registry (another checkout's demo, say) may already hold the port."""
     deadline = time.monotonic() + timeout
     while process.poll() is None and time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=0.5) as resp:
                 health = json.load(resp)
-            return process.poll() is None and isinstance(health, dict) and "ttl" in health
         except (OSError, ValueError):
-            time.sleep(0.05)  # not listening yet
+            health = None  # not listening yet
+        if isinstance(health, dict) and health.get("pid") == process.pid:
+            return process.poll() is None
+        time.sleep(0.05)  # not ours (yet): our child exits when it cannot bind the port
     return False

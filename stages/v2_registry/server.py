@@ -6,7 +6,8 @@ Routes::
     GET    /nodes          {"nodes": [...]} sorted by name
     GET    /nodes/{name}   one entry, or 404
     DELETE /nodes/{name}   204, or 404
-    GET    /health         {"status": "ok", "nodes": N, "ttl": T, "max_nodes": M}
+    GET    /health         {"status": "ok", "service": "registry", "nodes": N, "ttl": T,
+                            "max_nodes": M, "pid": P}
 
 A background sweep calls :meth:`Registry.expire` every ``ttl / 5`` seconds, so a
 silent node is forgotten at most ``ttl * 1.2`` seconds after its last heartbeat.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from stages.v1_kv.errors import ApiError, json_errors
+from stages.v1_kv.server import json_ends_with_newline
 from stages.v2_registry.models import InvalidMessage, NodeInfo, Registration, check_name
 from stages.v2_registry.registry import (
     DEFAULT_MAX_NODES,
@@ -161,9 +164,11 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "status": "ok",
+            "service": "registry",  # `ddb kv` pointed here can say so
             "nodes": len(registry.entries(now)),
             "ttl": registry.ttl,
             "max_nodes": registry.max_nodes,
+            "pid": os.getpid(),
         }
     )
 
@@ -201,7 +206,7 @@ def create_registry_app(
 ) -> web.Application:
     """Build the registry application; ``clock`` is injectable for tests."""
     config = config or RegistryConfig()
-    app = web.Application(middlewares=[json_errors])
+    app = web.Application(middlewares=[json_ends_with_newline, json_errors])
     app[REGISTRY] = Registry(config.ttl, config.max_nodes)
     app[CLOCK] = clock
     app[REFUSALS] = Refusals()

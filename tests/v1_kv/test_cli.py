@@ -110,6 +110,42 @@ def test_bad_command_lines_exit_non_zero_without_traceback(args: tuple[str, ...]
     assert b"Traceback" not in result.stderr
 
 
+async def test_ddb_url_is_the_default_address(server_url: str) -> None:
+    put = run_ddb("kv", "put", "k", "from env", env={"DDB_URL": server_url})
+    assert (put.returncode, put.stdout) == (0, b"created k\n")
+    assert run_ddb("kv", "get", "k", "--url", server_url).stdout == b"from env"
+    bad = run_ddb("kv", "get", "k", env={"DDB_URL": "127.0.0.1:8080"})
+    assert bad.returncode == 2 and b"is not an http:// address" in bad.stderr
+
+
+@pytest.mark.parametrize("action", ["put", "get", "delete", "list"])
+def test_kv_help_shows_the_defaults_of_url_and_timeout(action: str) -> None:
+    out = " ".join(run_ddb("kv", action, "--help").stdout.decode().split())  # unwrapped
+    assert "$DDB_URL if set, else http://127.0.0.1:8080" in out
+    assert "(default: 5.0)" in out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["stages.v1_kv"],
+        ["stages.v2_registry"],
+        ["stages.v2_1_election", "-ra", "http://127.0.0.1:9"],
+    ],
+)
+async def test_python_dash_m_errors_name_that_program(server_url: str, command: list[str]) -> None:
+    import subprocess
+    import sys
+
+    port = server_url.rsplit(":", 1)[1]  # taken by the v1 server
+    result = subprocess.run(
+        [sys.executable, "-m", *command, "--port", port], capture_output=True, timeout=20
+    )
+    assert result.returncode == 1
+    lines = result.stderr.decode().splitlines()
+    assert lines[-1].startswith(f"python -m {command[0]}: error: cannot listen on 127.0.0.1:{port}")
+
+
 def test_python_dash_m_runs_the_same_server_cli() -> None:
     import subprocess
     import sys

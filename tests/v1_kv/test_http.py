@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from urllib.parse import quote
 
 import pytest
@@ -114,10 +115,23 @@ async def test_unknown_route_is_404_json(client: TestClient) -> None:
     await assert_error(await client.get("/nowhere"), 404, "not_found")
 
 
-async def test_health(client: TestClient) -> None:
+async def test_health_says_what_the_server_is_and_its_pid(client: TestClient) -> None:
     resp = await client.get("/health")
     assert resp.status == 200
-    assert (await resp.json())["status"] == "ok"
+    assert await resp.json() == {"status": "ok", "service": "kv", "keys": 0, "pid": os.getpid()}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/health"), ("PUT", "/kv/k"), ("GET", "/kv"), ("GET", "/kv/no")]
+)
+async def test_every_json_body_ends_with_a_newline(
+    client: TestClient, method: str, path: str
+) -> None:
+    resp = await client.request(method, path, data=b"v")
+    body = await resp.read()
+    assert resp.content_type == "application/json"
+    assert body.endswith(b"}\n") and body.count(b"\n") == 1
+    assert int(resp.headers["Content-Length"]) == len(body)
 
 
 async def test_200_concurrent_writers_are_all_read_back_intact(client: TestClient) -> None:

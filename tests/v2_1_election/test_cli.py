@@ -26,8 +26,9 @@ async def test_status_and_nodes_show_role_term_and_leader(processes: Processes) 
     assert lines["leader"] == f"{leader} ({cluster.nodes[leader].url})"
 
     table = run_ddb("nodes", "--registry", cluster.registry).stdout.decode().splitlines()
-    assert table[0].split() == ["NAME", "URL", "LAST", "SEEN", "ROLE", "TERM", "LEADER"]
+    assert table[0].split() == ["NAME", "PID", "URL", "LAST", "SEEN", "ROLE", "TERM", "LEADER"]
     rows = {row.split()[0]: row.split() for row in table[1:]}
+    assert rows[leader][1] == str(cluster.nodes[leader].proc.pid)
     assert rows[leader][-3:] == ["leader", str(term), leader]
     follower = "n1" if leader == "n2" else "n2"
     assert rows[follower][-3:] == ["follower", str(term), leader]

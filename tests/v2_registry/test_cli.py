@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
 import socket
 import subprocess
 import sys
+import urllib.request
 
 import pytest
 
-from tests.support import run_ddb
+from tests.support import Processes, run_ddb, wait_until
 
 
 @pytest.mark.parametrize(
@@ -64,3 +67,64 @@ def test_the_demo_stops_with_an_error_when_its_registry_cannot_start(
     assert b"The registry did not start on port" in result.stderr
     assert b"Address already in use" in result.stderr
     assert b"Traceback" not in result.stderr
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("stage", ["v2", "v2.1"])
+async def test_the_demo_exits_1_when_another_registry_holds_its_port(
+    processes: Processes, stage: str, unused_tcp_port_factory
+) -> None:
+    other = await processes.start("v2", "registry", "--port", "0").started()  # not the demo's
+    port, first = other.rsplit(":", 1)[1], unused_tcp_port_factory()
+    result = run_ddb(
+        stage, "demo", "--registry-port", port, "--first-node-port", str(first), timeout=30
+    )
+    assert result.returncode == 1
+    assert f"The registry did not start on port {port}".encode() in result.stderr
+    assert b"Address already in use" in result.stderr
+    assert b"Traceback" not in result.stderr
+    assert b"pid" not in result.stdout  # no node was started against the other registry
+    assert processes.started[0].proc.poll() is None  # and the other registry is untouched
+
+
+def health(url: str) -> dict:
+    with urllib.request.urlopen(url + "/health", timeout=2) as resp:
+        return json.load(resp)
+
+
+@pytest.mark.timeout(60)
+async def test_the_demo_prints_each_childs_pid(processes: Processes, unused_tcp_port_factory):
+    registry_port, first = unused_tcp_port_factory(), unused_tcp_port_factory()
+    demo = processes.start(
+        "v2", "demo", "--nodes", "2", "--registry-port", str(registry_port),
+        "--first-node-port", str(first),
+    )  # fmt: skip
+    pattern = r"^  (\S+) +(http://\S+) +pid (\d+)$"
+    await demo.wait_for_log(r"  n2 +http://\S+ +pid \d+", timeout=20)
+    started = re.findall(pattern, demo.log, re.MULTILINE)
+    assert [name for name, _, _ in started] == ["registry", "n1", "n2"]
+
+    def answering() -> bool:
+        try:
+            return all(health(url)["pid"] == int(pid) for _, url, pid in started)
+        except OSError:
+            return False
+
+    await wait_until(answering, timeout=15, what="every child to answer with its pid")
+    assert demo.stop() == 0
+
+
+async def test_kv_pointed_at_a_registry_says_it_is_one(processes: Processes) -> None:
+    registry = await processes.start("v2", "registry", "--port", "0").started()
+    result = run_ddb("kv", "put", "greeting", "hello", "--url", registry)
+    assert result.returncode == 1
+    assert result.stderr.decode().splitlines() == [
+        f"ddb: error: {registry} is a registry, not a key/value server; give a node's "
+        "address with --url or DDB_URL (`ddb nodes` lists them)"
+    ]
+
+
+@pytest.mark.parametrize("command", [["nodes"], ["status"]])
+def test_help_shows_the_timeout_default(command: list[str]) -> None:
+    out = " ".join(run_ddb(*command, "--help").stdout.decode().split())
+    assert "(default: 5.0)" in out

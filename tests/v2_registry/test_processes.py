@@ -98,7 +98,8 @@ async def test_after_a_registry_restart_every_node_is_listed_again_within_two_in
     bound = 1.5 * INTERVAL + LOADED
     took = await wait_listed(registry, ["n1", "n2", "n3"], timeout=bound)
     assert took <= bound, f"{took:.1f}s to be listed again (1.5 intervals + {LOADED}s load)"
-    assert processes.started[1].find("n1 registered with the registry again")
+    # n1 logs it once the registry's answer reaches it, a moment after the registry lists it
+    await processes.started[1].wait_for_log("n1 registered with the registry again", timeout=LOADED)
 
 
 async def test_a_node_started_before_its_registry_registers_once_it_is_up(
@@ -116,8 +117,9 @@ async def test_ddb_nodes_prints_the_table(processes: Processes) -> None:
     from tests.support import run_ddb
 
     registry = await start_registry(processes)
-    start_node(processes, registry, "n1")
+    node = start_node(processes, registry, "n1")
     await wait_listed(registry, ["n1"], timeout=SETUP)
     out = run_ddb("nodes", "--registry", registry).stdout.decode().splitlines()
-    assert out[0].split() == ["NAME", "URL", "LAST", "SEEN"]  # v2 nodes: no election columns
-    assert out[1].startswith("n1") and "http://127.0.0.1:" in out[1]
+    assert out[0].split() == ["NAME", "PID", "URL", "LAST", "SEEN"]  # v2: no election columns
+    assert out[1].split()[:2] == ["n1", str(node.proc.pid)]  # what `kill -9 PID` needs
+    assert "http://127.0.0.1:" in out[1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -133,15 +135,18 @@ async def test_wrong_method_is_405_json(client: TestClient) -> None:
     assert await error_code(await client.put("/nodes"), 405) == "method_not_allowed"
 
 
-async def test_health_reports_nodes_and_ttl(client: TestClient) -> None:
+async def test_health_says_it_is_a_registry_with_nodes_ttl_and_pid(client: TestClient) -> None:
     await client.post("/nodes", json={"name": "n1", "port": 8050})
-    health = await (await client.get("/health")).json()
-    assert {k: health[k] for k in ("status", "nodes", "ttl", "max_nodes")} == {
+    resp = await client.get("/health")
+    assert await resp.json() == {
         "status": "ok",
+        "service": "registry",
         "nodes": 1,
         "ttl": 5.0,
         "max_nodes": 1000,
+        "pid": os.getpid(),
     }
+    assert (await resp.read()).endswith(b"}\n")  # the shell prompt starts on its own line
 
 
 async def test_the_sweep_forgets_silent_nodes_and_logs_it(aiohttp_client, caplog) -> None:
