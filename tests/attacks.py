@@ -16,8 +16,21 @@ import asyncio
 import json
 import sys
 import time
+from collections import Counter
 
 import aiohttp
+
+
+async def post(
+    session: aiohttp.ClientSession, url: str, body: object, answers: Counter[str]
+) -> None:
+    """POST ``body`` as JSON and count the answer by status (or ``error``)."""
+    try:
+        async with session.post(url, json=body) as resp:
+            await resp.read()
+            answers[str(resp.status)] += 1
+    except (aiohttp.ClientError, TimeoutError):
+        answers["error"] += 1
 
 
 async def flood_registrations(
@@ -27,45 +40,37 @@ async def flood_registrations(
 
     Returns how the registry answered, by status code, e.g. ``{"201": 1000, "409": 40000}``.
     """
-    answers: dict[str, int] = {}
+    answers: Counter[str] = Counter()
     connector = aiohttp.TCPConnector(limit=64)
     timeout = aiohttp.ClientTimeout(total=5)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-
-        async def register(i: int) -> None:
-            body = {"name": f"fake{i:05d}", "port": 1, "host": "127.0.0.1"}
-            try:
-                async with session.post(f"{registry}/nodes", json=body) as resp:
-                    await resp.read()
-                    key = str(resp.status)
-            except (aiohttp.ClientError, TimeoutError):
-                key = "error"
-            answers[key] = answers.get(key, 0) + 1
-
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             started = time.monotonic()
-            await asyncio.gather(*(register(i) for i in range(names)))
+            await asyncio.gather(
+                *(
+                    post(session, f"{registry}/nodes", fake_registration(i), answers)
+                    for i in range(names)
+                )
+            )
             await asyncio.sleep(max(0.0, renew_every - (time.monotonic() - started)))
-    return answers
+    return dict(answers)
+
+
+def fake_registration(i: int) -> dict[str, object]:
+    return {"name": f"fake{i:05d}", "port": 1, "host": "127.0.0.1"}
 
 
 async def forged_joins(node: str, count: int, seconds: float) -> dict[str, int]:
     """Send ``count`` Join messages from made-up names to ``node``, spread over ``seconds``."""
-    answers: dict[str, int] = {}
+    answers: Counter[str] = Counter()
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
         start = time.monotonic()
         for i in range(count):
             body = {"type": "join", "sender": f"zz-forged-{i:05d}", "term": 0}
-            try:
-                async with session.post(f"{node}/cluster/join", json=body) as resp:
-                    await resp.read()
-                    key = str(resp.status)
-            except (aiohttp.ClientError, TimeoutError):
-                key = "error"
-            answers[key] = answers.get(key, 0) + 1
+            await post(session, f"{node}/cluster/join", body, answers)
             await asyncio.sleep(max(0.0, start + seconds * (i + 1) / count - time.monotonic()))
-    return answers
+    return dict(answers)
 
 
 def main() -> None:

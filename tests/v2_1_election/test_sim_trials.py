@@ -18,7 +18,7 @@ from stages.v2_1_election.sim.figures import SCENARIOS
 from stages.v2_1_election.sim.nemesis import node_names, parse_scenario
 from stages.v2_1_election.sim.simulator import SimConfig, simulate
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
 SEEDS = range(1, 501)
 CRASH_AND_PAUSE = (("crash", 0.1), ("pause", 0.1))

@@ -16,7 +16,7 @@ import pytest
 from tests.support import Processes, run_ddb, wait_until
 from tests.v2_1_election.cluster import Cluster
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
 
 def ddb_nodes(registry: str) -> dict[str, dict[str, str]]:
