@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from stages.v2_1_election.sim.algorithms import ALGORITHMS
+from stages.v2_1_election.sim.algorithms import CLAIMS
 from stages.v2_1_election.sim.checkers import Cluster, Verdict
 from stages.v2_1_election.sim.trace import Record
 
@@ -27,7 +27,7 @@ def faults_seen(records: Sequence[Record]) -> set[str]:
 # --8<-- [start:claimed]
 def claimed(algorithm: str, verdict: Verdict, faults: set[str]) -> bool:
     """Does ``algorithm`` promise the property ``verdict`` checked, given these faults?"""
-    voided_by = ALGORITHMS[algorithm].claims.get(verdict.name)
+    voided_by = CLAIMS.get(algorithm, {}).get(verdict.name)
     return voided_by is not None and not faults & voided_by
 
 

@@ -16,31 +16,41 @@ import math
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from stages.v2_1_election.bully import ElectionConfig, Send
+from stages.v2_1_election.algorithms import ALGORITHMS
+from stages.v2_1_election.core import ElectionSettings, Elector, Send
 from stages.v2_1_election.messages import Message
-from stages.v2_1_election.sim.algorithms import ALGORITHMS, Elector
 from stages.v2_1_election.sim.nemesis import Fault, check_faults, node_names, random_faults
 from stages.v2_1_election.sim.network import Network, NetworkConfig
 from stages.v2_1_election.sim.trace import Trace
+from stages.v2_1_election.votefile import MemoryStorage
 
 
 @dataclass(frozen=True)
 class SimConfig:
     """One run. With ``nemesis`` rates, faults are drawn from the seed; with ``scenario``,
-    they are read from it. Faults (loss and duplication too) stop at ``calm_at``."""
+    they are read from it. Faults (loss and duplication too) stop at ``calm_at``.
+
+    ``election`` is the algorithm's own settings; left out, its defaults for ``nodes``
+    nodes. ``durable``: a restarted node keeps its term and vote (as with ``--data-dir``).
+    """
 
     nodes: int = 5
     seed: int = 1
     duration: float = 30.0
     algorithm: str = "bully"
-    election: ElectionConfig = field(default_factory=ElectionConfig)
+    election: ElectionSettings = None  # type: ignore[assignment]  # filled in below
+    durable: bool = True
     network: NetworkConfig = field(default_factory=NetworkConfig)
     nemesis: tuple[tuple[str, float], ...] = ()  # (fault kind, faults per second)
     scenario: tuple[Fault, ...] = ()
     ttl: float = 5.0  # the registry forgets a silent node this long after it falls silent
+
+    def __post_init__(self) -> None:
+        if self.election is None:
+            object.__setattr__(self, "election", ALGORITHMS[self.algorithm].settings(self.nodes))
 
     @property
     def calm_at(self) -> float:
@@ -51,7 +61,7 @@ class SimConfig:
 
     @property
     def tick_every(self) -> float:
-        return self.election.heartbeat_interval / 10  # as the real node's election loop
+        return self.election.timings().heartbeat_interval / 10  # as the real node's loop
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,7 @@ class SimNode:
 
     name: str
     core: Elector | None = None  # None while crashed
+    storage: MemoryStorage = field(default_factory=MemoryStorage)  # the node's --data-dir
     paused: bool = False
     held: list[Envelope] = field(default_factory=list)  # arrived while paused
     silent_since: float | None = None  # crashed or paused since (the registry will notice)
@@ -93,7 +104,8 @@ def quiet(logger: logging.Logger) -> Iterator[None]:
 class Simulator:
     def __init__(self, config: SimConfig) -> None:
         self.config = config
-        self.new_core = ALGORITHMS[config.algorithm].build(config.election)
+        self.new_core = ALGORITHMS[config.algorithm].factory(config.election)
+        self.tick_every = config.tick_every
         self.rng = random.Random(config.seed)  # the only source of randomness
         self.network = Network(config.network, random.Random(self.rng.getrandbits(64)))
         self.names = node_names(config.nodes)
@@ -136,18 +148,16 @@ class Simulator:
     # --8<-- [end:loop]
 
     def _header(self) -> dict[str, Any]:
-        config, election = self.config, self.config.election
+        config = self.config
+        durable = {} if config.durable else {"durable": False}
         return {
             "algorithm": config.algorithm,
             "seed": config.seed,
             "nodes": self.names,
             "duration": config.duration,
             "calm_at": config.calm_at,
-            "heartbeat_interval": election.heartbeat_interval,
-            "leader_timeout": election.leader_timeout,
-            "answer_timeout": election.answer_timeout,
-            "victory_timeout": election.victory_timeout,
-            "jitter": election.jitter,
+            **asdict(config.election),  # type: ignore[call-overload]
+            **durable,
             "faults": [str(fault) for fault in self.faults],
         }
 
@@ -177,7 +187,7 @@ class Simulator:
         at the first grid point at or after the core's deadline: earlier ticks do nothing."""
         if node.core is None or node.paused:
             return
-        every = self.config.tick_every
+        every = self.tick_every
         step = max(math.floor((self.now - node.epoch) / every) + 1, 0)  # strictly after now
         step = max(step, math.ceil((node.core.deadline - node.epoch) / every))
         while node.epoch + step * every < node.core.deadline:  # rounding
@@ -279,7 +289,9 @@ class Simulator:
         self._fall_silent(node)
 
     def _restart(self, node: SimNode) -> None:
-        self._start_process(node)  # a fresh core: term 0, no leader, no memory
+        if not self.config.durable:  # its --data-dir is gone, or it never had one
+            node.storage = MemoryStorage()
+        self._start_process(node)  # a fresh core: no leader; its term and vote if durable
         node.silent_since = None
         self._rejoin(node)
 
@@ -298,8 +310,9 @@ class Simulator:
         self._rejoin(node)
 
     def _start_process(self, node: SimNode) -> None:
-        node.core = self.new_core(node.name, random.Random(self.rng.getrandbits(64)), self.now)
-        node.epoch = self.now + self.rng.uniform(0, self.config.tick_every)
+        rng = random.Random(self.rng.getrandbits(64))
+        node.core = self.new_core(node.name, rng, self.now, node.storage)
+        node.epoch = self.now + self.rng.uniform(0, self.tick_every)
         node.state = None  # record the fresh core's state
 
     def _fall_silent(self, node: SimNode) -> None:
