@@ -176,7 +176,7 @@ class QuorumElector:
         """The term rules, then the current role's step function."""
         if message.term > self.term:
             if isinstance(message, RequestVote) and self._in_lease(now):
-                return []  # our leader is alive: a newer candidate must not disturb it
+                return self.refuse(message)  # our leader is alive: no newer term disturbs it
             if not _asks_or_grants_a_pre_vote(message):  # those carry a term not yet real
                 self._adopt_term(message, now)
         elif message.term < self.term:
@@ -274,8 +274,12 @@ class QuorumElector:
         if isinstance(message, Heartbeat):  # a deposed leader: our ack's term stops it
             return [Send(message.sender, HeartbeatAck(self.name, self.term))]
         if isinstance(message, RequestVote):
-            return [Send(message.sender, Vote(self.name, self.term, pre_vote=message.pre_vote))]
+            return self.refuse(message)
         return []
+
+    def refuse(self, message: RequestVote) -> list[Send]:
+        """No, with our term: a newer sender learns nothing, an older one catches up."""
+        return [Send(message.sender, Vote(self.name, self.term, pre_vote=message.pre_vote))]
 
     # --8<-- [end:handlers]
 

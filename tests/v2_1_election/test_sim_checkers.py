@@ -12,7 +12,6 @@ from stages.v2_1_election.bully import ElectionConfig
 from stages.v2_1_election.sim.checkers import (
     election_safety,
     liveness,
-    liveness_bound,
     single_leader,
     stability,
 )
@@ -139,7 +138,7 @@ def test_the_liveness_bound_adds_up_the_timeouts() -> None:
     config = ElectionConfig(
         heartbeat_interval=0.1, leader_timeout=0.5, answer_timeout=0.2, victory_timeout=0.5
     )
-    assert liveness_bound(config) == pytest.approx(0.5 * 1.2 + 0.2 + 0.5 + 0.1)
+    assert config.timings().liveness_bound == pytest.approx(0.5 * 1.2 + 0.2 + 0.5 + 0.1)
 
 
 def test_the_budget_counts_messages_while_electing_and_while_settled() -> None:

@@ -13,7 +13,8 @@ import pytest
 from stages.v2_1_election.bully import Role, Send
 from stages.v2_1_election.messages import Message
 from stages.v2_1_election.sim import cli
-from stages.v2_1_election.sim.algorithms import ALGORITHMS, Algorithm, ElectorFactory
+from stages.v2_1_election.algorithms import bully_settings
+from stages.v2_1_election.sim.algorithms import ALGORITHMS, CLAIMS, Algorithm
 from stages.v2_1_election.sim.figures import DOCS_FIGURES, FIGURES, write_all
 
 pytestmark = pytest.mark.timeout(60)
@@ -91,11 +92,12 @@ class Usurper:
 
 @pytest.fixture
 def usurper(monkeypatch: pytest.MonkeyPatch) -> None:
-    def build(config: object) -> ElectorFactory:
-        return Usurper
+    def new_usurper(name: str, settings: object, rng: object, now: float, _: None) -> Usurper:
+        return Usurper(name, rng, now)
 
-    claims = {"election safety": frozenset[str]()}
-    monkeypatch.setitem(ALGORITHMS, "usurper", Algorithm("usurper", build, claims))
+    usurper = Algorithm("usurper", "everyone leads term 1", bully_settings, new_usurper, ())
+    monkeypatch.setitem(ALGORITHMS, "usurper", usurper)
+    monkeypatch.setitem(CLAIMS, "usurper", {"election safety": frozenset[str]()})
 
 
 def test_a_broken_promise_exits_1_and_names_the_seeds(usurper: None, capsys) -> None:

@@ -19,7 +19,8 @@ import pytest
 
 from stages.v2_1_election.bully import Role, Send
 from stages.v2_1_election.messages import Heartbeat, Message
-from stages.v2_1_election.sim.algorithms import ALGORITHMS, Algorithm, ElectorFactory
+from stages.v2_1_election.algorithms import ALGORITHMS, bully_settings
+from stages.v2_1_election.core import Algorithm
 from stages.v2_1_election.sim.nemesis import (
     Fault,
     ScenarioError,
@@ -162,10 +163,13 @@ class Recorder:
 
 @pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, float, str]]:
-    def build(config: object) -> ElectorFactory:
-        return Recorder
+    def new_recorder(
+        name: str, settings: object, rng: random.Random, now: float, _: None
+    ) -> Recorder:
+        return Recorder(name, rng, now)
 
-    monkeypatch.setitem(ALGORITHMS, "recorder", Algorithm("recorder", build, claims={}))
+    recorder = Algorithm("recorder", "records every call", bully_settings, new_recorder, ())
+    monkeypatch.setitem(ALGORITHMS, "recorder", recorder)
     Recorder.calls = []
     return Recorder.calls
 
