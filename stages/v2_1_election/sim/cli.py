@@ -17,7 +17,13 @@ from stages.v2_1_election.core import ConfigError
 from stages.v2_1_election.sim.checkers import check, longest_overlap
 from stages.v2_1_election.sim.nemesis import ScenarioError, node_names, parse_kinds, parse_scenario
 from stages.v2_1_election.sim.network import NetworkConfig
-from stages.v2_1_election.sim.report import broken_promises, claimed, faults_seen, summary
+from stages.v2_1_election.sim.report import (
+    broken_promises,
+    budget,
+    claimed,
+    faults_seen,
+    summary,
+)
 from stages.v2_1_election.sim.simulator import SimConfig, simulate
 from stages.v2_1_election.sim.svg import lamport_svg
 from stages.v2_1_election.sim.trace import timeline
@@ -191,9 +197,14 @@ def run_trials(config: SimConfig, trials: int) -> int:
     broken: dict[str, list[int]] = defaultdict(list)
     names: list[str] = []
     overlap = (0.0, seeds[0])  # the longest two leaders overlapped, and in which run
+    elections, messages, seconds = 0, 0, 0.0  # over every run: the cost of electing
     for seed in seeds:
         records = simulate(replace(config, seed=seed)).records
         faults = faults_seen(records)
+        spent = budget(records)
+        elections += spent.elections
+        messages += spent.election_messages
+        seconds += spent.electing_seconds
         overlap = max(overlap, (longest_overlap(records), seed), key=lambda o: o[0])
         for verdict in check(records, config.election.timings()):
             names += [verdict.name] if verdict.name not in names else []
@@ -210,6 +221,11 @@ def run_trials(config: SimConfig, trials: int) -> int:
             line += "; seeds " + ", ".join(map(str, (promised or found)[:8]))
         print(line)
     print(f"  longest overlap of two leaders: {overlap[0]:.3f} s (seed {overlap[1]})")
+    if elections:
+        print(
+            f"  {elections} elections: {seconds / elections:.3f} s to an agreed leader and "
+            f"{messages / elections:.1f} messages each, on average"
+        )
     if any(violated.values()):
         print("replay one with --seed SEED (and the same other arguments), adding --svg FILE")
     return 1 if any(broken.values()) else 0
