@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from stages.v2_1_election.algorithms import bully_settings
 from stages.v2_1_election.bully import Role, Send
 from stages.v2_1_election.messages import Message
 from stages.v2_1_election.sim import cli
-from stages.v2_1_election.algorithms import bully_settings
 from stages.v2_1_election.sim.algorithms import ALGORITHMS, CLAIMS, Algorithm
 from stages.v2_1_election.sim.figures import DOCS_FIGURES, FIGURES, write_all
 

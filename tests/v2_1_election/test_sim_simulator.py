@@ -17,10 +17,10 @@ from typing import ClassVar
 
 import pytest
 
-from stages.v2_1_election.bully import Role, Send
-from stages.v2_1_election.messages import Heartbeat, Message
 from stages.v2_1_election.algorithms import ALGORITHMS, bully_settings
+from stages.v2_1_election.bully import Role, Send
 from stages.v2_1_election.core import Algorithm
+from stages.v2_1_election.messages import Heartbeat, Message
 from stages.v2_1_election.sim.nemesis import (
     Fault,
     ScenarioError,
