@@ -71,7 +71,17 @@ def test_sixty_virtual_seconds_with_faults_take_well_under_a_second() -> None:
     assert time.perf_counter() - started < 1.0
 
 
-SIM_MODULES = ["algorithms", "network", "nemesis", "simulator", "checkers", "trace", "svg"]
+SIM_MODULES = [
+    "algorithms",
+    "network",
+    "nemesis",
+    "simulator",
+    "checkers",
+    "partitions",
+    "replay",
+    "trace",
+    "svg",
+]
 
 
 @pytest.mark.parametrize("module", [*SIM_MODULES, "report", "figures", "cli"])
