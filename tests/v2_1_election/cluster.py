@@ -33,9 +33,10 @@ class Cluster:
     async def start_registry(self) -> None:
         self.registry = await self.processes.start("v2", "registry", "--port", "0").started()
 
-    async def start_node(self, name: str, port: int = 0) -> DdbProcess:
+    async def start_node(self, name: str, port: int = 0, args: tuple[str, ...] = ()) -> DdbProcess:
+        """Start ``ddb v2.1 node`` with ``args`` added (``--election quorum``, say)."""
         node = self.processes.start(
-            "v2.1", "node", "-ra", self.registry, "--name", name, "--port", str(port)
+            "v2.1", "node", "-ra", self.registry, "--name", name, "--port", str(port), *args
         )
         self.nodes[name] = node
         await node.started(timeout=20)
