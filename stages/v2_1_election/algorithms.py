@@ -11,8 +11,7 @@ from typing import Any
 
 from stages.v2_1_election.bully import BullyElector, ElectionConfig
 from stages.v2_1_election.core import Algorithm, Elector, Storage
-from stages.v2_1_election.messages import Answer, Election, Heartbeat, Join, NewerTerm, Victory
-from stages.v2_1_election.quorum import MESSAGES, QuorumConfig, QuorumElector
+from stages.v2_1_election.quorum import QuorumConfig, QuorumElector
 
 
 def bully_settings(cluster_size: int | None = None, **timings: Any) -> ElectionConfig:
@@ -37,14 +36,12 @@ ALGORITHMS: dict[str, Algorithm] = {
         "the highest-ranked live node wins (Bully, with a generation clock)",
         bully_settings,
         new_bully,
-        (Heartbeat, Election, Answer, Victory, Join, NewerTerm),
     ),
     "quorum": Algorithm(
         "quorum",
         "a majority of the cluster's size votes (Raft's election, PreVote, CheckQuorum)",
         quorum_settings,
         QuorumElector,
-        MESSAGES,
     ),
 }
 # --8<-- [end:algorithms]

@@ -116,6 +116,7 @@ class BullyElector:
     """One node's view of the election. Drive it with ``tick``, ``receive`` and ``set_peers``."""
 
     algorithm = "bully"
+    messages = (Heartbeat, Election, Answer, Victory, Join, NewerTerm)  # what its nodes exchange
 
     def __init__(self, name: str, config: ElectionConfig, rng: random.Random, now: float) -> None:
         self.name = name

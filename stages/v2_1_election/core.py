@@ -62,6 +62,7 @@ class Elector(Protocol):
     """One node's election core, as the node and the simulator drive it."""
 
     algorithm: str  # "bully", "quorum": what /cluster/status reports
+    messages: tuple[type[Message], ...]  # the types its nodes exchange: the node's routes
 
     @property
     def name(self) -> str: ...
@@ -119,18 +120,17 @@ ElectorFactory = Callable[[str, random.Random, float, "Storage | None"], Elector
 # --8<-- [start:algorithm]
 @dataclass(frozen=True)
 class Algorithm:
-    """An election algorithm by name: its settings, how to build a core, what it sends.
+    """An election algorithm by name: its settings, and how to build one node's core.
 
     ``settings(cluster_size, **overrides)`` makes the algorithm's settings (a
     :class:`ConfigError` if they cannot work); ``new_elector(name, settings, rng, now,
-    storage)`` builds one node's core; ``messages`` are the types its cores exchange.
+    storage)`` builds one node's core.
     """
 
     name: str
     summary: str
     settings: Callable[..., ElectionSettings]
     new_elector: Callable[[str, Any, random.Random, float, Storage | None], Elector]
-    messages: tuple[type[Message], ...]
 
     def factory(self, settings: ElectionSettings) -> ElectorFactory:
         """A function that builds a fresh core for any node, with these settings."""

@@ -125,6 +125,7 @@ class QuorumElector:
     """One node's view of a majority-vote election. Drive it like the Bully core."""
 
     algorithm = "quorum"
+    messages = MESSAGES
 
     def __init__(
         self,

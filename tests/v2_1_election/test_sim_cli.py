@@ -95,7 +95,7 @@ def usurper(monkeypatch: pytest.MonkeyPatch) -> None:
     def new_usurper(name: str, settings: object, rng: object, now: float, _: None) -> Usurper:
         return Usurper(name, rng, now)
 
-    usurper = Algorithm("usurper", "everyone leads term 1", bully_settings, new_usurper, ())
+    usurper = Algorithm("usurper", "everyone leads term 1", bully_settings, new_usurper)
     monkeypatch.setitem(ALGORITHMS, "usurper", usurper)
     monkeypatch.setitem(CLAIMS, "usurper", {"election safety": frozenset[str]()})
 

@@ -178,7 +178,7 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, float, str
     ) -> Recorder:
         return Recorder(name, rng, now)
 
-    recorder = Algorithm("recorder", "records every call", bully_settings, new_recorder, ())
+    recorder = Algorithm("recorder", "records every call", bully_settings, new_recorder)
     monkeypatch.setitem(ALGORITHMS, "recorder", recorder)
     Recorder.calls = []
     return Recorder.calls
