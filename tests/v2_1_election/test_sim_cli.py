@@ -119,6 +119,8 @@ def test_a_broken_promise_exits_1_and_names_the_seeds(usurper: None, capsys) -> 
         (["--scenario", "no/such/file.txt"], "cannot read no/such/file.txt"),
         (["--nemesis", "crash", "--scenario", FAILOVER], "not allowed with argument"),
         (["--trials", "3", "--svg", "x.svg"], "record one run: leave out --trials"),
+        (["--no-pre-vote"], "--no-pre-vote and --no-check-quorum are for --algorithm quorum"),
+        (["--algorithm", "paxos"], "invalid choice: 'paxos'"),
     ],
 )
 def test_bad_arguments_are_argparse_errors_without_a_traceback(args, complaint) -> None:
@@ -126,6 +128,17 @@ def test_bad_arguments_are_argparse_errors_without_a_traceback(args, complaint) 
     assert result.returncode == 2
     assert complaint in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_trials_of_majority_vote_report_the_longest_overlap_and_the_cost_of_an_election(
+    capsys,
+) -> None:
+    args = ["--algorithm", "quorum", "--nemesis", "crash,pause,partition", "--trials", "3"]
+    assert cli.main([*args, "--duration", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "  election safety         0 violated" in out
+    assert "  longest overlap of two leaders: " in out
+    assert " s to an agreed leader and " in out
 
 
 def test_an_output_that_cannot_be_written_is_a_one_line_error(tmp_path: Path) -> None:

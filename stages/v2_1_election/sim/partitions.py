@@ -70,7 +70,9 @@ def majority_liveness(records: Sequence[Record], bound: float) -> Verdict:
         checked += 1
         if (found := settled(due[1], due[0])) is not None:
             return found
-    return Verdict(name, True, f"a majority agreed within {bound:g} s {plural(checked, 'time')}")
+    if not checked:
+        return Verdict(name, None, f"not checked: no {bound:g} s with a majority up and no fault")
+    return Verdict(name, True, f"{plural(checked, 'stretch')} with a majority up, all settled")
 
 
 def disruptions(records: Sequence[Record], window: float) -> Verdict:
