@@ -42,6 +42,7 @@ ALGORITHMS: dict[str, Algorithm] = {
         "a majority of the cluster's size votes (Raft's election, PreVote, CheckQuorum)",
         quorum_settings,
         QuorumElector,
+        durable=True,
     ),
 }
 # --8<-- [end:algorithms]

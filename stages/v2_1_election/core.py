@@ -124,13 +124,15 @@ class Algorithm:
 
     ``settings(cluster_size, **overrides)`` makes the algorithm's settings (a
     :class:`ConfigError` if they cannot work); ``new_elector(name, settings, rng, now,
-    storage)`` builds one node's core.
+    storage)`` builds one node's core; ``durable``: its cores keep a term and vote that
+    must survive a restart (the node's ``--data-dir``).
     """
 
     name: str
     summary: str
     settings: Callable[..., ElectionSettings]
     new_elector: Callable[[str, Any, random.Random, float, Storage | None], Elector]
+    durable: bool = False
 
     def factory(self, settings: ElectionSettings) -> ElectorFactory:
         """A function that builds a fresh core for any node, with these settings."""
