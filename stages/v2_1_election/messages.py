@@ -123,6 +123,37 @@ class NewerTerm(Message):
 # --8<-- [end:messages]
 
 
+# Majority vote's messages (stages/v2_1_election/quorum.py); its heartbeat is Heartbeat.
+
+
+# --8<-- [start:quorum_messages]
+@dataclass(frozen=True)
+class RequestVote(Message):
+    """Candidate to every peer: "vote for me in ``term``". With ``pre_vote``: "would you?"."""
+
+    kind: ClassVar[str] = "request_vote"
+    pre_vote: bool = False
+
+
+@dataclass(frozen=True)
+class Vote(Message):
+    """The answer to a RequestVote: granted or not, for a real or a pre-vote."""
+
+    kind: ClassVar[str] = "vote"
+    granted: bool = False
+    pre_vote: bool = False
+
+
+@dataclass(frozen=True)
+class HeartbeatAck(Message):
+    """Follower to leader, for each heartbeat: "I hear you" (what CheckQuorum counts)."""
+
+    kind: ClassVar[str] = "heartbeat_ack"
+
+
+# --8<-- [end:quorum_messages]
+
+
 @functools.cache
 def _names(cls: type[Message]) -> tuple[str, ...]:
     return tuple(field.name for field in fields(cls))

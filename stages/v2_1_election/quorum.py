@@ -34,10 +34,16 @@ import logging
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import ClassVar
 
 from stages.v2_1_election.core import ConfigError, Role, Send, Storage, Timings
-from stages.v2_1_election.messages import MAX_TERM, Heartbeat, Message
+from stages.v2_1_election.messages import (
+    MAX_TERM,
+    Heartbeat,
+    HeartbeatAck,
+    Message,
+    RequestVote,
+    Vote,
+)
 from stages.v2_1_election.votefile import MemoryStorage
 
 log = logging.getLogger(__name__)
@@ -45,34 +51,7 @@ log = logging.getLogger(__name__)
 MAX_CLUSTER_SIZE = 1000  # cluster sizes come from the command line: bound them
 
 
-# --8<-- [start:messages]
-@dataclass(frozen=True)
-class RequestVote(Message):
-    """Candidate to every peer: "vote for me in ``term``". With ``pre_vote``: "would you?"."""
-
-    kind: ClassVar[str] = "request_vote"
-    pre_vote: bool = False
-
-
-@dataclass(frozen=True)
-class Vote(Message):
-    """The answer to a RequestVote: granted or not, for a real or a pre-vote."""
-
-    kind: ClassVar[str] = "vote"
-    granted: bool = False
-    pre_vote: bool = False
-
-
-@dataclass(frozen=True)
-class HeartbeatAck(Message):
-    """Follower to leader, for each heartbeat: "I hear you" (what CheckQuorum counts)."""
-
-    kind: ClassVar[str] = "heartbeat_ack"
-
-
-# --8<-- [end:messages]
-
-MESSAGES: tuple[type[Message], ...] = (Heartbeat, HeartbeatAck, RequestVote, Vote)
+MESSAGES: tuple[type[Message], ...] = (Heartbeat, HeartbeatAck, RequestVote, Vote)  # on the wire
 
 
 # --8<-- [start:config]

@@ -13,14 +13,15 @@ from pathlib import Path
 import pytest
 
 from stages.v2_1_election.core import ConfigError, Role, Send
-from stages.v2_1_election.messages import MAX_TERM, Heartbeat, message_from_json
-from stages.v2_1_election.quorum import (
+from stages.v2_1_election.messages import (
+    MAX_TERM,
+    Heartbeat,
     HeartbeatAck,
-    QuorumConfig,
-    QuorumElector,
     RequestVote,
     Vote,
+    message_from_json,
 )
+from stages.v2_1_election.quorum import QuorumConfig, QuorumElector
 from stages.v2_1_election.votefile import MemoryStorage, VoteFile, VoteFileError
 
 CONFIG = QuorumConfig(cluster_size=5, heartbeat_interval=0.1, election_timeout=0.5)
