@@ -23,6 +23,7 @@ PURE = [
     "stages.v2_1_election.quorum",
     "stages.v2_1_election.votefile",
     "stages.v2_1_election.algorithms",
+    "stages.v2_1_election.peers",
 ]
 FORBIDDEN = ("asyncio", "aiohttp")
 

@@ -41,6 +41,10 @@ class RequestFailed(ClientError):
         self.message = message
 
 
+class InvalidReply(ClientError):
+    """The server answered, but not with what this client's API promises."""
+
+
 class KeyNotFound(RequestFailed):
     """No value is stored under the requested key."""
 
@@ -111,7 +115,13 @@ class HttpClient:
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         status, body, _ = await self._request(method, path, **kwargs)
-        return status, (json.loads(body) if body else None)
+        try:
+            return status, (json.loads(body) if body else None)
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deeply
+            raise self._invalid(f"{method} {path} did not answer with JSON") from None
+
+    def _invalid(self, what: str) -> InvalidReply:
+        return InvalidReply(f"{self.base_url} is not the server expected here: {what}")
 
 
 # --8<-- [end:http_client]

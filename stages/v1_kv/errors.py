@@ -8,6 +8,13 @@ Every error a client can receive has the same shape::
 says what to do about it. Handlers raise :class:`ApiError`; the
 :func:`json_errors` middleware turns it, and aiohttp's own 404/405/413, into
 that shape, so no request can ever produce an HTML page or a stack trace.
+
+What stays outside our reach: a request that aiohttp's own HTTP parser refuses
+before any handler runs (a request line or header over 8,190 bytes, too many
+headers, both Content-Length and Transfer-Encoding, a bad ``Expect``). aiohttp
+answers those itself, as text/plain, and offers no supported hook to change the
+body. :class:`OneLineParseErrors` at least makes each one a single log line
+instead of a traceback, so a flood of them cannot bury the log.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http import HttpProcessingError
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +73,11 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     except ApiError as exc:
         return json_error(exc.status, exc.code, exc.message)
+    except web.RequestPayloadError as exc:  # a body that cannot be decoded (bad gzip, chunks)
+        reason = parse_error_reason(exc)
+        response = json_error(400, "invalid_body", f"the request body cannot be read: {reason}")
+        response.force_close()  # the rest of that body is unreadable: end the connection
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:  # redirects and friends are not errors
             raise
@@ -77,3 +90,29 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 # --8<-- [end:middleware]
+
+
+def parse_error_reason(exc: BaseException) -> str:
+    """aiohttp's own words for a parse error, on one line ("Can not decode ...")."""
+    cause = exc.__cause__ if isinstance(exc.__cause__, HttpProcessingError) else exc
+    return " ".join(str(getattr(cause, "message", None) or cause).split())
+
+
+# --8<-- [start:one_line_parse_errors]
+class OneLineParseErrors(logging.Filter):
+    """Log a request that aiohttp's parser refused as one line, not a traceback.
+
+    Install it on the ``aiohttp.server`` logger (``configure_logging`` does). The
+    client has its 400 already; the log only needs to say who sent what.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError | web.RequestPayloadError):
+            record.msg, record.args = "Refused a malformed request: %s", (parse_error_reason(exc),)
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+# --8<-- [end:one_line_parse_errors]

@@ -6,8 +6,9 @@ same way, so the steps live here once:
 1. :func:`configure_logging` so every line says when, who and what;
 2. :func:`listen` binds the socket *before* the app is built, so a server asked
    for ``--port 0`` knows its real port (a node needs it to register itself);
-3. :func:`serve` logs ``Listening on http://HOST:PORT`` and runs the app until
-   SIGINT or SIGTERM, then runs the app's cleanup (deregistering, for a node).
+3. :func:`serve` runs the app, logs ``Listening on http://HOST:PORT`` once it has
+   started (from then on SIGINT and SIGTERM shut it down cleanly), and on either
+   runs the app's cleanup (deregistering, for a node), in bounded time.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ import argparse
 import logging
 import os
 import socket
+import threading
 
 from aiohttp import web
 from yarl import URL
+
+from stages.v1_kv.errors import OneLineParseErrors
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,9 @@ def configure_logging(level: str = "INFO", who: str = "") -> None:
         force=True,
     )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # no line per request
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, OneLineParseErrors) for f in server_log.filters):
+        server_log.addFilter(OneLineParseErrors())  # malformed requests: one line each
 
 
 def format_url(host: str, port: int) -> str:
@@ -58,11 +65,42 @@ def bound_port(sock: socket.socket) -> int:
     return int(sock.getsockname()[1])
 
 
+# --8<-- [start:serve]
+SHUTDOWN_TIMEOUT = 3.0  # seconds that requests in progress get to finish after SIGTERM
+SHUTDOWN_LIMIT = SHUTDOWN_TIMEOUT + 1.0  # after this, the process exits whatever is pending
+
+
 def serve(app: web.Application, sock: socket.socket, host: str) -> None:
-    """Serve ``app`` on ``sock`` until SIGINT/SIGTERM, then shut down cleanly."""
-    log.info("Listening on %s", format_url(host, bound_port(sock)))
-    web.run_app(app, sock=sock, print=None, access_log=None, shutdown_timeout=3)
+    """Serve ``app`` on ``sock`` until SIGINT/SIGTERM, then shut down cleanly.
+
+    Shutting down always ends: the requests in progress get ``SHUTDOWN_TIMEOUT``
+    seconds, the app's cleanup (deregistering, for a node) has bounded timeouts of
+    its own, and a watchdog ends the process at ``SHUTDOWN_LIMIT`` if anything
+    still hangs, saying so in the log.
+    """
+    url = format_url(host, bound_port(sock))
+
+    async def listening(app: web.Application) -> None:  # after start-up: signals are handled
+        log.info("Listening on %s", url)
+
+    app.on_startup.insert(0, listening)  # first: the story starts with the address
+    app.on_shutdown.append(_arm_watchdog)
+    web.run_app(app, sock=sock, print=None, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
     log.info("Stopped")
+
+
+async def _arm_watchdog(app: web.Application) -> None:
+    def give_up() -> None:
+        log.error("Shutdown took longer than %.1fs; exiting without finishing it", SHUTDOWN_LIMIT)
+        logging.shutdown()
+        os._exit(1)
+
+    watchdog = threading.Timer(SHUTDOWN_LIMIT - 0.1, give_up)  # the signal was a moment ago
+    watchdog.daemon = True  # it never keeps a process alive that finished in time
+    watchdog.start()
+
+
+# --8<-- [end:serve]
 
 
 # -- argparse helpers shared by every command line in the project ---------------------

@@ -35,6 +35,11 @@ The rules, in one place:
   reply. Terms only grow.
 * A node that was not running for a while (``resumed``) waits two heartbeat
   intervals before trusting a deadline that passed while it slept.
+* **Nothing from outside is taken on trust**: a message "from" this very node
+  is ignored (nodes never message themselves), a term never passes
+  :data:`MAX_TERM` (a node that would need a larger one stays where it is), and
+  a Join's sender that the registry does not list counts as a peer only for
+  ``join_grace`` seconds, so made-up names cannot pile up.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from dataclasses import dataclass
 
 from stages.v2_1_election.core import ConfigError, Role, Send, Timings
 from stages.v2_1_election.messages import (
+    MAX_TERM,
     Answer,
     Election,
     Heartbeat,
@@ -68,6 +74,15 @@ class ElectionConfig:
     answer_timeout: float = 0.2  # how long a candidate waits for a higher node to answer
     victory_timeout: float = 0.5  # how long an answered candidate waits for the Victory
     jitter: float = 0.2  # followers wait leader_timeout * (1 + up to jitter), at random
+
+    @property
+    def join_grace(self) -> float:
+        """How long a Join's sender counts as a peer before the registry lists it.
+
+        A node looks at the registry twice per ``leader_timeout``, so a real newcomer
+        is listed well within this; a made-up name drops out after it.
+        """
+        return 4 * self.leader_timeout
 
     def __post_init__(self) -> None:
         for field in ("heartbeat_interval", "leader_timeout", "answer_timeout", "victory_timeout"):
@@ -125,7 +140,9 @@ class BullyElector:
         self.term = 0
         self.role = Role.FOLLOWER
         self.leader: str | None = None
-        self.peers: frozenset[str] = frozenset()
+        self.peers: frozenset[str] = frozenset()  # listed | joiners: whom elections count
+        self.listed: frozenset[str] = frozenset()  # the peers the registry lists
+        self.joiners: dict[str, float] = {}  # unlisted Join senders -> when they stop counting
         self.answered = False  # a candidate that a higher node answered waits for Victory
         self.deadline = self._leader_deadline(now)  # when the current wait ends
 
@@ -138,6 +155,8 @@ class BullyElector:
     # --8<-- [start:tick]
     def tick(self, now: float) -> list[Send]:
         """Let time pass: act on whichever wait has run out."""
+        if self.joiners and min(self.joiners.values()) <= now:
+            self._forget_joiners(now)
         if now < self.deadline:
             return []
         if self.role is Role.LEADER:
@@ -161,6 +180,9 @@ class BullyElector:
     # --8<-- [start:receive]
     def receive(self, message: Message, now: float) -> list[Send]:
         """Handle one message from a peer; return the replies to send."""
+        if message.sender == self.name or message.term > MAX_TERM:
+            log.warning("%s ignored a %s that cannot be real: %s", self.name, message.kind, message)
+            return []
         if message.term > self.term:
             self._adopt_term(message.term, now)  # the generation clock moves forward
         handler = getattr(self, f"on_{message.kind}")
@@ -171,7 +193,10 @@ class BullyElector:
 
     def set_peers(self, names: Iterable[str], now: float) -> list[Send]:
         """The membership changed (as the registry reports it); we are never our own peer."""
-        peers = frozenset(names) - {self.name}
+        self.listed = frozenset(names) - {self.name}
+        for name in self.listed & self.joiners.keys():
+            del self.joiners[name]  # listed now: it counts for as long as the registry says
+        peers = self.listed | self.joiners.keys()
         joined = sorted(peers - self.peers)
         self.peers = peers
         if self.role is Role.LEADER:  # tell newcomers at once who leads
@@ -215,7 +240,9 @@ class BullyElector:
         return replies + self.become_candidate(now)
 
     def on_join(self, message: Join, now: float) -> list[Send]:
-        self.peers |= {message.sender}  # our registry view may lag: count it in elections now
+        if message.sender not in self.listed:  # our registry view may lag: count it now
+            self.joiners[message.sender] = now + self.config.join_grace
+            self.peers |= {message.sender}
         if self.role is Role.LEADER:
             return [Send(message.sender, Heartbeat(self.name, self.term))]
         if message.term < self.term:  # a newcomer (or a restarted node) learns the term
@@ -261,6 +288,10 @@ class BullyElector:
             log.info("%s became follower of %s at term %d", self.name, leader, self.term)
 
     def become_candidate(self, now: float) -> list[Send]:
+        if self.term >= MAX_TERM:  # refused, never wrapped: terms only grow
+            log.error("%s cannot start an election: term %d is the last", self.name, self.term)
+            self.become_follower(self.leader, now)
+            return []
         self.term += 1
         self.role, self.leader, self.answered = Role.CANDIDATE, None, False
         self.deadline = now + self.config.answer_timeout
@@ -294,6 +325,14 @@ class BullyElector:
             self.become_follower(None, now)
         else:
             self.leader = None  # whoever led the old term does not lead this one
+
+    def _forget_joiners(self, now: float) -> None:
+        """Unlisted Join senders whose grace ran out stop counting as peers."""
+        expired = {name for name, until in self.joiners.items() if until <= now}
+        for name in expired:
+            del self.joiners[name]
+        self.peers -= expired
+        log.debug("%s stopped counting %d unlisted joiner(s)", self.name, len(expired))
 
     def _leader_deadline(self, now: float) -> float:
         return now + self.config.leader_timeout * (1 + self.config.jitter * self.rng.random())

@@ -21,19 +21,28 @@ from stages.v2_registry.models import InvalidMessage, check_name
 
 MESSAGE_TYPES: dict[str, type[Message]] = {}  # kind -> class, filled as each class is defined
 
-
-MAX_TERM = 2**63  # terms are below this: a signed 64-bit integer, as in etcd's raft
+MAX_TERM = 2**63 - 1  # the largest term: what etcd's raft keeps in a uint64, with room to spare
 
 
 def _term(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < MAX_TERM:
-        raise InvalidMessage(f"'term' must be a whole number from 0 to 2**63-1; got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TERM:
+        raise InvalidMessage(
+            f"'term' must be a whole number from 0 to 2**63 - 1; got {_shown(value)}"
+        )
     return value
+
+
+def _shown(value: Any) -> str:
+    """A bad value, short enough for an error message (Python cannot print a huge int)."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"a {value.bit_length()}-bit number"
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:40]}..."
 
 
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise InvalidMessage(f"expected true or false; got {value!r}")
+        raise InvalidMessage(f"expected true or false; got {_shown(value)}")
     return value
 
 

@@ -3,12 +3,14 @@
 The election itself is :class:`~stages.v2_1_election.bully.BullyElector`, a pure
 state machine. This module only moves its messages and fires its timers:
 
-* a loop calls ``tick(now)`` every few milliseconds and hands it the registry's
-  latest peer list with ``set_peers``;
+* a loop calls ``tick(now)`` every few milliseconds and, when the node's
+  :class:`~stages.v2_1_election.peers.PeerView` changes, hands the core the new
+  peer list with ``set_peers`` (the view remembers peers through a registry
+  restart);
 * ``POST /cluster/{type}`` hands an incoming message to ``receive``;
-* whatever those verbs return is sent concurrently, each message its own task,
-  through the node's one client session with a short timeout, so a slow or dead
-  peer never stalls the loop or the HTTP server.
+* whatever those verbs return goes to :class:`~stages.v2_1_election.transport.PeerLanes`,
+  one lane per peer with a bounded queue and a short timeout, so a slow, dead or
+  made-up peer never stalls the loop, the HTTP server, or the messages to others.
 
 Routes added to the v2 node::
 
@@ -24,9 +26,8 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import aiohttp
 from aiohttp import web
 
 from stages.v1_kv.client import ClientError
@@ -34,6 +35,8 @@ from stages.v1_kv.errors import ApiError
 from stages.v2_1_election.bully import BullyElector, ElectionConfig, Send
 from stages.v2_1_election.client import ClusterStatus
 from stages.v2_1_election.messages import MESSAGE_TYPES
+from stages.v2_1_election.peers import PeerView
+from stages.v2_1_election.transport import PeerLanes
 from stages.v2_registry.models import InvalidMessage
 from stages.v2_registry.node import (
     MEMBERSHIP,
@@ -46,51 +49,42 @@ from stages.v2_registry.server import read_json
 
 log = logging.getLogger(__name__)
 
+# A peer the registry stops listing still counts for this many registry heartbeat
+# intervals (5 s at the defaults, the registry's TTL): see stages/v2_1_election/peers.py.
+PEER_GRACE_INTERVALS = 5
+
 
 @dataclass
-class Outbox:
-    """Messages in flight, so shutdown can wait for (or cancel) them."""
+class Seen:
+    """What the election loop has already passed on, so that it acts only on changes."""
 
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    registry_update: float | None = None  # Membership.updated_at last taken into the view
+    view_version: int = -1  # PeerView.version last handed to the core
 
 
 ELECTOR = web.AppKey("elector", BullyElector)
-OUTBOX = web.AppKey("outbox", Outbox)
-
-
-def peer_url(app: web.Application, name: str) -> str | None:
-    for peer in app[MEMBERSHIP].peers:
-        if peer.name == name:
-            return peer.url
-    return None
+PEERS = web.AppKey("peers", PeerView)
+LANES = web.AppKey("lanes", PeerLanes)
+SEEN = web.AppKey("seen", Seen)
 
 
 # --8<-- [start:send]
 def dispatch(app: web.Application, sends: list[Send]) -> None:
-    """Send each message in its own task: nobody waits for a slow peer."""
-    outbox = app[OUTBOX]
-    for send in sends:
-        task = asyncio.create_task(deliver(app, send))
-        outbox.tasks.add(task)
-        task.add_done_callback(outbox.tasks.discard)
+    """Hand what the core says to the peers' lanes: nobody waits for a slow peer."""
+    app[LANES].send(sends)
 
 
-async def deliver(app: web.Application, send: Send) -> None:
-    url = peer_url(app, send.to)
-    if url is None:  # a node we have not seen in the registry yet: look again, once
-        await refresh_peers(app)
-        url = peer_url(app, send.to)
-        if url is None:
-            log.debug("Dropped %s to %s: not in the registry", send.message.kind, send.to)
-            return
-    timeout = aiohttp.ClientTimeout(total=app[ELECTOR].config.answer_timeout)
-    try:
-        async with app[SESSION].post(
-            f"{url}/cluster/{send.message.kind}", json=send.message.to_json(), timeout=timeout
-        ) as resp:
-            await resp.read()
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        log.debug("Could not send %s to %s: %s", send.message.kind, send.to, exc or "timeout")
+def sync_peers(app: web.Application, now: float) -> None:
+    """Take the registry's latest answer into the view, and a changed view into the core."""
+    membership, view, seen = app[MEMBERSHIP], app[PEERS], app[SEEN]
+    if membership.updated_at != seen.registry_update:
+        seen.registry_update = membership.updated_at
+        view.update(membership.peers, now)
+    if view.version != seen.view_version:
+        before = app[ELECTOR].peers
+        seen.view_version = view.version
+        dispatch(app, app[ELECTOR].set_peers(view.names(), now))
+        app[LANES].forget(set(before - app[ELECTOR].peers))
 
 
 # --8<-- [end:send]
@@ -102,8 +96,10 @@ async def refresh_peers(app: web.Application) -> None:
         nodes = await app[REGISTRY].nodes()
     except ClientError as exc:
         log.debug("Could not refresh peers: %s", exc)
-        return
-    app[MEMBERSHIP].update_peers(nodes, time.monotonic())
+        return  # the registry is away: believe what we believed
+    now = time.monotonic()
+    app[MEMBERSHIP].update_peers(nodes, now)
+    sync_peers(app, now)
 
 
 # --8<-- [start:receive_message]
@@ -125,7 +121,16 @@ async def receive_message(request: web.Request) -> web.Response:
         message = MESSAGE_TYPES[kind].from_json(await read_json(request))
     except InvalidMessage as exc:
         raise ApiError(400, "invalid_message", str(exc)) from None
-    dispatch(request.app, request.app[ELECTOR].receive(message, time.monotonic()))
+    elector = request.app[ELECTOR]
+    if message.sender == elector.name:
+        raise ApiError(
+            400,
+            "invalid_message",
+            f"a {kind} from {message.sender!r} to itself: nodes never "
+            "send themselves messages, so this one is not what it claims to be",
+        )
+    request.app[LANES].heard_from(message.sender)
+    dispatch(request.app, elector.receive(message, time.monotonic()))
     return web.json_response({"accepted": message.kind}, status=202)
 
 
@@ -138,7 +143,7 @@ async def get_status(request: web.Request) -> web.Response:
     if elector.leader == elector.name:  # ourselves: the address this request reached
         leader_url = str(request.url.origin())
     elif elector.leader is not None:
-        leader_url = peer_url(request.app, elector.leader)
+        leader_url = request.app[PEERS].url(elector.leader)
     status = ClusterStatus(
         name=elector.name,
         role=elector.role.value,
@@ -156,7 +161,6 @@ async def run_election(app: web.Application, tick_every: float) -> None:
     """Forever: pass on membership changes, let time pass, send what the core says."""
     elector, membership = app[ELECTOR], app[MEMBERSHIP]
     stall = 2 * elector.config.heartbeat_interval  # a gap this long means we were not running
-    registry_view: set[str] = set()
     joined = False
     last = time.monotonic()
     while True:
@@ -173,10 +177,7 @@ async def run_election(app: web.Application, tick_every: float) -> None:
             if not joined:  # our wait for a leader starts now, not when the process did
                 joined = True
                 dispatch(app, elector.resumed(now))
-            peers = {peer.name for peer in membership.peers}
-            if peers != registry_view:  # only a change of the registry's view replaces
-                registry_view = peers  # the peers the core knows (it also learns from Joins)
-                dispatch(app, elector.set_peers(peers, now))
+            sync_peers(app, now)
             dispatch(app, elector.tick(now))
         await asyncio.sleep(tick_every)
 
@@ -195,15 +196,23 @@ async def watch_peers(app: web.Application, every: float) -> None:
 async def election(app: web.Application) -> AsyncIterator[None]:
     """The election runs exactly while the app does; messages in flight end with it."""
     config = app[ELECTOR].config
+    app[LANES] = PeerLanes(
+        app[SESSION],
+        url_of=app[PEERS].url,
+        refresh=lambda: refresh_peers(app),
+        timeout=config.answer_timeout,  # no message is worth waiting for longer than an answer
+        min_backoff=config.heartbeat_interval,
+    )
     tasks = [
         asyncio.create_task(run_election(app, config.heartbeat_interval / 10)),
         asyncio.create_task(watch_peers(app, config.leader_timeout / 2)),
     ]
     yield
-    for pending in [*tasks, *app[OUTBOX].tasks]:
-        pending.cancel()
+    for task in tasks:
+        task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await pending
+            await task
+    await app[LANES].close()
 
 
 # --8<-- [end:election_loop]
@@ -218,7 +227,12 @@ def create_election_app(
     app[ELECTOR] = BullyElector(
         config.name, election_config, rng or random.Random(), time.monotonic()
     )
-    app[OUTBOX] = Outbox()
+    app[PEERS] = PeerView(
+        config.name,
+        grace=PEER_GRACE_INTERVALS * config.heartbeat_interval,
+        outage=2 * config.heartbeat_interval,  # we ask at least once per interval
+    )
+    app[SEEN] = Seen()
     app.router.add_post("/cluster/{kind}", receive_message)
     app.router.add_get("/cluster/status", get_status)
     app.cleanup_ctx.append(election)  # after membership's: it stops first, sessions stay open

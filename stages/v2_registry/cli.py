@@ -23,7 +23,7 @@ from stages.v2_registry.demo import NodeSpec, run_demo
 from stages.v2_registry.membership import DEFAULT_HEARTBEAT_INTERVAL
 from stages.v2_registry.models import NAME_PATTERN, NAME_RULE, InvalidMessage, NodeInfo, check_host
 from stages.v2_registry.node import NodeConfig, create_node_app
-from stages.v2_registry.registry import DEFAULT_TTL
+from stages.v2_registry.registry import DEFAULT_MAX_NODES, DEFAULT_TTL
 from stages.v2_registry.server import RegistryConfig, create_registry_app
 
 DEFAULT_REGISTRY = "http://127.0.0.1:8080"
@@ -54,6 +54,13 @@ def add_registry_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         default=DEFAULT_TTL,
         help="seconds a node stays listed after its last heartbeat (default: %(default)s)",
     )
+    parser.add_argument(
+        "--max-nodes",
+        type=positive_int,
+        default=DEFAULT_MAX_NODES,
+        help="most nodes listed at once; new names beyond it are refused with 409, so a flood "
+        "of made-up names cannot swamp the registry or the nodes (default: %(default)s)",
+    )
     parser.set_defaults(func=run_registry)
     return parser
 
@@ -62,7 +69,9 @@ def run_registry(args: argparse.Namespace) -> int:
     sock = start_server(args, "registry")
     if sock is None:
         return 1
-    serve(create_registry_app(RegistryConfig(ttl=args.ttl)), sock, args.host)
+    serve(
+        create_registry_app(RegistryConfig(ttl=args.ttl, max_nodes=args.max_nodes)), sock, args.host
+    )
     return 0
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from stages.v1_kv.client import HttpClient, RequestFailed
-from stages.v2_registry.models import NodeInfo, Registration
+from stages.v2_registry.models import InvalidMessage, NodeInfo, Registration
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -26,11 +29,14 @@ class RegistryClient(HttpClient):
         """Register ``name`` or renew its entry: the same call is the heartbeat."""
         reg = Registration(name=name, port=port, host=host)
         status, body = await self._json("POST", "/nodes", json=reg.to_json())
-        return RegisterReply(NodeInfo.from_json(body), status == 201, float(body["ttl"]))
+        return self._parse(
+            "POST /nodes",
+            lambda: RegisterReply(NodeInfo.from_json(body), status == 201, float(body["ttl"])),
+        )
 
     async def nodes(self) -> list[NodeInfo]:
         _, body = await self._json("GET", "/nodes")
-        return [NodeInfo.from_json(item) for item in body["nodes"]]
+        return self._parse("GET /nodes", lambda: [NodeInfo.from_json(n) for n in body["nodes"]])
 
     async def node(self, name: str) -> NodeInfo | None:
         try:
@@ -39,7 +45,7 @@ class RegistryClient(HttpClient):
             if exc.status == 404:
                 return None
             raise
-        return NodeInfo.from_json(body)
+        return self._parse(f"GET /nodes/{name}", lambda: NodeInfo.from_json(body))
 
     async def deregister(self, name: str) -> bool:
         """Remove ``name``; return False if the registry did not know it."""
@@ -53,4 +59,13 @@ class RegistryClient(HttpClient):
 
     async def health(self) -> dict[str, Any]:
         _, body = await self._json("GET", "/health")
-        return dict(body)
+        return self._parse("GET /health", lambda: dict(body))
+
+    def _parse(self, what: str, parse: Callable[[], T]) -> T:
+        """Build a reply from the registry's JSON, or say in one line that it was nonsense."""
+        try:
+            return parse()
+        except KeyError as exc:
+            raise self._invalid(f"the answer to {what} has no {exc} field") from None
+        except (InvalidMessage, TypeError, ValueError) as exc:
+            raise self._invalid(f"the answer to {what} is not a registry's ({exc})") from None

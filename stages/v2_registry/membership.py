@@ -12,13 +12,20 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from stages.v2_registry.models import NodeInfo
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HEARTBEAT_INTERVAL = 1.0  # the registry's default TTL (5 s) divided by 5
+
+
+def some(names: Iterable[str], limit: int = 3) -> str:
+    """``a, b, c and 7 more``: a list for a log line that cannot grow without bound."""
+    names = sorted(names)
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
 
 
 # --8<-- [start:membership]
@@ -76,11 +83,14 @@ class Membership:
         peers = tuple(sorted((n for n in nodes if n.name != self.name), key=lambda n: n.name))
         before = {p.name for p in self.peers}
         after = {p.name for p in peers}
-        for name in sorted(after - before):
-            log.info("%s sees %s join the cluster", self.name, name)
-        for name in sorted(before - after):
-            log.info("%s sees %s leave the cluster", self.name, name)
+        self._log_changes("join", after - before)
+        self._log_changes("leave", before - after)
         self.peers, self.updated_at = peers, now
+
+    def _log_changes(self, verb: str, names: set[str]) -> None:
+        """A line per node; a single line when many change at once (a flood of names)."""
+        for name in sorted(names) if len(names) <= 3 else [some(names)]:
+            log.info("%s sees %s %s the cluster", self.name, name, verb)
 
 
 # --8<-- [end:membership]

@@ -6,6 +6,8 @@ act on; the registry turns it into a ``400`` JSON error.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -36,10 +38,29 @@ def check_port(port: Any, field: str = "port") -> int:
     return port
 
 
+_LABEL = r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)"
+HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")  # IPv4 addresses match it too
+HOST_RULE = (
+    "a host name (letters, digits, '-' and '_' in dot-separated labels, 253 characters at most) "
+    "or an IP address (IPv6 without brackets)"
+)
+
+
 def check_host(host: Any) -> str:
-    if not isinstance(host, str) or not 1 <= len(host) <= 253 or any(c.isspace() for c in host):
-        raise InvalidMessage(f"'host' must be a host name or IP address; got {host!r}")
-    return host
+    """A host name or an IP literal: something a URL can carry, and nothing else.
+
+    ``1.2.3.4:5/x``, ``user@host`` or a NUL byte would make every client that
+    builds a URL from the entry fail, so the registry never stores them.
+    """
+    if isinstance(host, str) and 1 <= len(host) <= 253:
+        if HOST_NAME.fullmatch(host):
+            return host
+        if ":" in host and "%" not in host:  # IPv6; a zone ("%eth0") has no place in a URL
+            with contextlib.suppress(ValueError):
+                ipaddress.IPv6Address(host)
+                return host
+    shown = repr(host) if len(repr(host)) <= 80 else f"{repr(host)[:80]}..."
+    raise InvalidMessage(f"'host' must be {HOST_RULE}; got {shown}")
 
 
 # --8<-- [start:registration]

@@ -90,8 +90,14 @@ async def heartbeat_forever(app: web.Application) -> None:
 
 
 async def client_session(app: web.Application) -> AsyncIterator[None]:
-    """The process's one outgoing HTTP session, shared by every client."""
-    async with aiohttp.ClientSession() as session:
+    """The process's one outgoing HTTP session, shared by every client.
+
+    Its pool has no limit, so no call ever waits behind others for a connection
+    (such waiting would eat into that call's timeout); each caller bounds its own
+    concurrency instead (v2.1's node sends at most one message at a time per peer).
+    """
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
         app[SESSION] = session
         config = app[NODE_CONFIG]
         app[REGISTRY] = RegistryClient(

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 DEFAULT_TTL = 5.0
+DEFAULT_MAX_NODES = 1000
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,14 @@ class Entry:
         return now - self.last_seen
 
 
+class RegistryFull(Exception):
+    """The registry already holds ``max_nodes`` entries; a new name must wait."""
+
+    def __init__(self, max_nodes: int) -> None:
+        super().__init__(f"the registry holds its limit of {max_nodes} nodes")
+        self.max_nodes = max_nodes
+
+
 class NameTaken(Exception):
     """A live entry already uses this name at another address."""
 
@@ -47,10 +56,13 @@ class NameTaken(Exception):
 class Registry:
     """Registered nodes by name; an entry expires ``ttl`` seconds after its last heartbeat."""
 
-    def __init__(self, ttl: float = DEFAULT_TTL) -> None:
+    def __init__(self, ttl: float = DEFAULT_TTL, max_nodes: int = DEFAULT_MAX_NODES) -> None:
         if ttl <= 0:
             raise ValueError(f"ttl must be greater than 0, not {ttl}")
+        if max_nodes <= 0:
+            raise ValueError(f"max_nodes must be greater than 0, not {max_nodes}")
         self.ttl = ttl
+        self.max_nodes = max_nodes
         self._entries: dict[str, Entry] = {}
 
     def is_live(self, entry: Entry, now: float) -> bool:
@@ -61,8 +73,13 @@ class Registry:
 
         A live name cannot move to another address: that would let any node
         silently take over another's entry. It must be deregistered or expire first.
+        A new name is refused while the registry holds ``max_nodes`` entries (an
+        expired entry counts until the next ``expire`` removes it), so a flood of
+        made-up names cannot grow it, or every node's peer list, without bound.
         """
         old = self._entries.get(name)
+        if old is None and len(self._entries) >= self.max_nodes:
+            raise RegistryFull(self.max_nodes)
         if old is not None and self.is_live(old, now):
             if old.address != (host, port):
                 raise NameTaken(old)

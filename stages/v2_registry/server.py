@@ -6,7 +6,7 @@ Routes::
     GET    /nodes          {"nodes": [...]} sorted by name
     GET    /nodes/{name}   one entry, or 404
     DELETE /nodes/{name}   204, or 404
-    GET    /health         {"status": "ok", "nodes": N, "ttl": T}
+    GET    /health         {"status": "ok", "nodes": N, "ttl": T, "max_nodes": M}
 
 A background sweep calls :meth:`Registry.expire` every ``ttl / 5`` seconds, so a
 silent node is forgotten at most ``ttl * 1.2`` seconds after its last heartbeat.
@@ -25,7 +25,14 @@ from aiohttp import web
 
 from stages.v1_kv.errors import ApiError, json_errors
 from stages.v2_registry.models import InvalidMessage, NodeInfo, Registration, check_name
-from stages.v2_registry.registry import DEFAULT_TTL, Entry, NameTaken, Registry
+from stages.v2_registry.registry import (
+    DEFAULT_MAX_NODES,
+    DEFAULT_TTL,
+    Entry,
+    NameTaken,
+    Registry,
+    RegistryFull,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +42,32 @@ Clock = Callable[[], float]
 @dataclass(frozen=True)
 class RegistryConfig:
     ttl: float = DEFAULT_TTL
+    max_nodes: int = DEFAULT_MAX_NODES
 
     @property
     def sweep_interval(self) -> float:
         return self.ttl / 5
 
 
+@dataclass
+class Refusals:
+    """New names refused because the registry was full, for a warning now and then."""
+
+    count: int = 0
+    warned_at: float | None = None
+
+    def note(self, now: float, every: float = 10.0) -> int | None:
+        """Count one refusal; return the count to warn about, at most once per ``every``."""
+        self.count += 1
+        if self.warned_at is not None and now - self.warned_at < every:
+            return None
+        count, self.count, self.warned_at = self.count, 0, now
+        return count
+
+
 REGISTRY = web.AppKey("registry", Registry)
 CLOCK = web.AppKey("clock", Clock)
+REFUSALS = web.AppKey("refusals", Refusals)
 
 
 def entry_json(entry: Entry, now: float, ttl: float | None = None) -> dict[str, object]:
@@ -76,6 +101,17 @@ async def register(request: web.Request) -> web.Response:
     except NameTaken as exc:
         raise ApiError(
             409, "name_taken", f"{exc}; it is free once that node deregisters or its entry expires"
+        ) from None
+    except RegistryFull as exc:
+        refused = request.app[REFUSALS].note(now)
+        if refused is not None:
+            log.warning(
+                "Registry full (--max-nodes %d): refused %d new name(s)", exc.max_nodes, refused
+            )
+        raise ApiError(
+            409,
+            "registry_full",
+            f"{exc} (--max-nodes); a new node can join once another deregisters or expires",
         ) from None
     if created:
         log.info("Registered node %s at %s:%d", entry.name, entry.host, entry.port)
@@ -123,7 +159,12 @@ async def deregister(request: web.Request) -> web.Response:
 async def health(request: web.Request) -> web.Response:
     registry, now = request.app[REGISTRY], request.app[CLOCK]()
     return web.json_response(
-        {"status": "ok", "nodes": len(registry.entries(now)), "ttl": registry.ttl}
+        {
+            "status": "ok",
+            "nodes": len(registry.entries(now)),
+            "ttl": registry.ttl,
+            "max_nodes": registry.max_nodes,
+        }
     )
 
 
@@ -161,8 +202,9 @@ def create_registry_app(
     """Build the registry application; ``clock`` is injectable for tests."""
     config = config or RegistryConfig()
     app = web.Application(middlewares=[json_errors])
-    app[REGISTRY] = Registry(config.ttl)
+    app[REGISTRY] = Registry(config.ttl, config.max_nodes)
     app[CLOCK] = clock
+    app[REFUSALS] = Refusals()
     app.router.add_post("/nodes", register)
     app.router.add_get("/nodes", list_nodes)
     app.router.add_get("/nodes/{name}", get_node)

@@ -30,21 +30,22 @@ class Cluster:
     registry: str = ""
     nodes: dict[str, DdbProcess] = field(default_factory=dict)
 
-    async def start_registry(self) -> None:
-        self.registry = await self.processes.start("v2", "registry", "--port", "0").started()
+    async def start_registry(self, *flags: str, port: int = 0) -> DdbProcess:
+        registry = self.processes.start("v2", "registry", "--port", str(port), *flags)
+        self.registry = await registry.started()
+        return registry
 
-    async def start_node(self, name: str, port: int = 0, args: tuple[str, ...] = ()) -> DdbProcess:
-        """Start ``ddb v2.1 node`` with ``args`` added (``--election quorum``, say)."""
+    async def start_node(self, name: str, port: int = 0, *flags: str) -> DdbProcess:
         node = self.processes.start(
-            "v2.1", "node", "-ra", self.registry, "--name", name, "--port", str(port), *args
+            "v2.1", "node", "-ra", self.registry, "--name", name, "--port", str(port), *flags
         )
         self.nodes[name] = node
         await node.started(timeout=20)
         return node
 
-    async def start_nodes(self, names: list[str]) -> None:
+    async def start_nodes(self, names: list[str], *flags: str) -> None:
         """Start several nodes at once, as `make run` does."""
-        await asyncio.gather(*(self.start_node(name) for name in names))
+        await asyncio.gather(*(self.start_node(name, 0, *flags) for name in names))
 
     def live(self) -> dict[str, DdbProcess]:
         return {name: node for name, node in self.nodes.items() if node.proc.poll() is None}

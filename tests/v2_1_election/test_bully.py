@@ -286,3 +286,65 @@ def test_an_election_from_a_newer_term_makes_a_leader_step_down_and_run_again() 
     assert out == [("n1", "answer", 5)]
     assert (n3.role, n3.term) == (Role.CANDIDATE, 6)  # nobody above it: it wins term 6 at 1.0
     assert sent(n3.tick(1.0)) == [("n1", "victory", 6), ("n2", "victory", 6)]
+
+
+# -- what comes from outside is not taken on trust --------------------------------------
+
+
+@pytest.mark.parametrize("kind", [Heartbeat, Victory, Election, Join])
+def test_a_message_claiming_to_come_from_the_receiver_itself_is_ignored(kind, caplog) -> None:
+    n3 = node("n3", ["n1", "n2"])
+    caplog.set_level(logging.WARNING)
+    assert n3.receive(kind("n3", 7), 0.1) == []
+    assert (n3.role, n3.leader, n3.term) == (Role.FOLLOWER, None, 0)
+    assert "n3 ignored a" in caplog.text
+    assert "became follower of n3" not in caplog.text
+
+
+def test_terms_stop_at_max_term_instead_of_growing_past_it(caplog) -> None:
+    from stages.v2_1_election.messages import MAX_TERM
+
+    n1 = node("n1", ["n2"])
+    n1.receive(Heartbeat("n2", MAX_TERM), 0.1)  # the largest term a message may carry
+    assert (n1.leader, n1.term) == ("n2", MAX_TERM)
+    caplog.set_level(logging.ERROR)
+    assert n1.tick(5.0) == []  # the leader went silent, but there is no term left to run at
+    assert (n1.role, n1.term) == (Role.FOLLOWER, MAX_TERM)
+    assert "cannot start an election: term 9223372036854775807 is the last" in caplog.text
+    assert n1.receive(Heartbeat("n2", MAX_TERM + 1), 5.1) == []  # never adopted, never wrapped
+    assert n1.term == MAX_TERM
+
+
+def test_an_unlisted_join_sender_counts_as_a_peer_only_for_the_join_grace() -> None:
+    grace = CONFIG.join_grace
+    n2 = node("n2", ["n1"])
+    lead(n2)  # leader at term 1, at 0.7 s
+    n2.receive(Join("zzz", 0), 1.0)
+    assert "zzz" in n2.peers
+    n2.tick(1.0 + grace - 0.01)
+    assert "zzz" in n2.peers, "still inside its grace"
+    sends = n2.tick(1.0 + grace)
+    assert "zzz" not in n2.peers, f"not listed by the registry within {grace}s: forgotten"
+    assert all(s.to != "zzz" for s in sends)
+
+
+def test_a_join_sender_the_registry_lists_stays_a_peer_after_the_grace() -> None:
+    n2 = node("n2", ["n1"])
+    n2.receive(Join("n3", 0), 0.1)
+    n2.set_peers(["n1", "n3"], 0.2)  # the registry lists it now
+    n2.tick(0.2 + 10 * CONFIG.join_grace)
+    assert n2.peers == {"n1", "n3"}
+
+
+def test_three_thousand_forged_joins_leave_at_most_a_grace_worth_of_peers() -> None:
+    n2 = node("n2", ["n1"])
+    lead(n2)
+    now = 1.0
+    for i in range(3000):  # 300 made-up names a second for 10 s, as in the flood
+        now = 1.0 + i / 300
+        n2.receive(Join(f"fake{i:04d}", 0), now)
+        n2.tick(now)
+    assert len(n2.peers) <= 1 + 300 * CONFIG.join_grace + 1
+    assert (n2.role, n2.term) == (Role.LEADER, 1), "the leader is not disturbed"
+    n2.tick(now + CONFIG.join_grace)
+    assert n2.peers == {"n1"}

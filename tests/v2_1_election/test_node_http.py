@@ -96,6 +96,48 @@ async def test_a_heartbeat_from_a_newer_term_makes_the_node_follow(lone: TestCli
             "invalid_message",
         ),
         ("/cluster/heartbeat", {"type": "heartbeat", "term": 1}, 400, "invalid_message"),
+        (
+            "/cluster/heartbeat",
+            {"type": "heartbeat", "sender": "n2", "term": 2**63},
+            400,
+            "invalid_message",
+        ),
+        (
+            "/cluster/heartbeat",
+            {"type": "heartbeat", "sender": "n2", "term": 1.5},
+            400,
+            "invalid_message",
+        ),
+        (
+            "/cluster/victory",
+            {"type": "victory", "sender": "n2", "term": True},
+            400,
+            "invalid_message",
+        ),
+        (
+            "/cluster/heartbeat",
+            '{"type": "heartbeat", "sender": "n2", "term": ' + "9" * 4300 + "}",
+            400,
+            "invalid_message",
+        ),
+        (
+            "/cluster/heartbeat",
+            '{"type": "heartbeat", "sender": "n2", "term": ' + "9" * 4301 + "}",
+            400,
+            "invalid_json",
+        ),
+        (
+            "/cluster/heartbeat",
+            {"type": "heartbeat", "sender": "n1", "term": 1},
+            400,
+            "invalid_message",
+        ),
+        (
+            "/cluster/victory",
+            {"type": "victory", "sender": "n1", "term": 9},
+            400,
+            "invalid_message",
+        ),
     ],
 )
 async def test_bad_cluster_messages_are_refused_with_json_errors(
@@ -148,3 +190,45 @@ async def test_a_node_the_registry_has_not_accepted_takes_no_part(
     assert (await resp.json())["error"]["code"] == "not_registered"
     body = await status(node)
     assert (body["role"], body["term"], body["leader"]) == ("follower", 0, None)
+
+
+async def test_the_largest_term_is_accepted_and_status_still_answers(lone: TestClient) -> None:
+    resp = await lone.post(
+        "/cluster/heartbeat", json={"type": "heartbeat", "sender": "n2", "term": 2**63 - 1}
+    )
+    assert resp.status == 202
+    body = await status(lone)
+    assert (body["term"], body["leader"]) == (2**63 - 1, "n2")
+
+
+async def test_a_term_error_message_does_not_print_the_whole_number(lone: TestClient) -> None:
+    body = '{"type": "heartbeat", "sender": "n2", "term": ' + "9" * 4300 + "}"
+    resp = await lone.post(
+        "/cluster/heartbeat", data=body, headers={"Content-Type": "application/json"}
+    )
+    message = (await resp.json())["error"]["message"]
+    assert "from 0 to 2**63 - 1" in message and "-bit number" in message
+    assert len(message) < 200
+
+
+@pytest.mark.parametrize("path", ["/cluster/heartbeat", "/kv/a"])
+async def test_a_body_that_is_not_the_gzip_it_claims_is_400(lone: TestClient, path: str) -> None:
+    resp = await lone.request(
+        "PUT" if path.startswith("/kv") else "POST",
+        path,
+        data=b"not gzip",
+        headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+    )
+    assert resp.status == 400
+    assert (await resp.json())["error"]["code"] == "invalid_body"
+
+
+async def test_registry_routes_refuse_a_body_that_is_not_the_gzip_it_claims(registry) -> None:
+    async with TestClient(registry) as client:
+        resp = await client.post(
+            "/nodes",
+            data=b"not gzip",
+            headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+        )
+        assert resp.status == 400
+        assert (await resp.json())["error"]["code"] == "invalid_body"

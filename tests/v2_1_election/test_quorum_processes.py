@@ -34,7 +34,7 @@ async def start_five(cluster: Cluster, tmp_path: Path) -> None:
         (tmp_path / name).mkdir()
     await asyncio.gather(
         *(
-            cluster.start_node(name, args=(*QUORUM, "--data-dir", str(tmp_path / name)))
+            cluster.start_node(name, 0, *QUORUM, "--data-dir", str(tmp_path / name))
             for name in NAMES
         )
     )

@@ -58,6 +58,17 @@ def test_peers_joining_and_leaving_are_logged(caplog) -> None:
     assert "n1 sees n2 leave the cluster" in caplog.text
 
 
+def test_a_thousand_nodes_joining_at_once_are_one_log_line(caplog) -> None:
+    caplog.set_level(logging.INFO)
+    m = Membership("n1", 1.0, random.Random(7))
+    m.beat_succeeded(True, [node(f"fake{i:04d}") for i in range(1000)], now=0.0)
+    m.beat_succeeded(False, [], now=1.0)
+    assert [r.getMessage() for r in caplog.records if "the cluster" in r.getMessage()] == [
+        "n1 sees fake0000, fake0001, fake0002 and 997 more join the cluster",
+        "n1 sees fake0000, fake0001, fake0002 and 997 more leave the cluster",
+    ]
+
+
 def test_a_restarted_node_that_finds_its_old_entry_says_it_registered(caplog) -> None:
     caplog.set_level(logging.INFO)
     m = Membership("n1", 1.0, random.Random(7))

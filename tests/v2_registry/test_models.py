@@ -28,6 +28,14 @@ def test_registration_round_trips() -> None:
         ({"name": "n1", "port": 8050.0}, "'port' must be"),
         ({"name": "n1", "port": 8050, "host": ""}, "'host' must be"),
         ({"name": "n1", "port": 8050, "host": 5}, "'host' must be"),
+        ({"name": "n1", "port": 8050, "host": "1.2.3.4:5/x"}, "'host' must be"),
+        ({"name": "n1", "port": 8050, "host": "a\x00b"}, "'host' must be"),
+        ({"name": "n1", "port": 8050, "host": "user@host"}, "'host' must be"),
+        ({"name": "n1", "port": 8050, "host": "[::1]"}, "IPv6 without brackets"),
+        ({"name": "n1", "port": 8050, "host": "fe80::1%eth0"}, "'host' must be"),
+        ({"name": "n1", "port": 8050, "host": "-node"}, "'host' must be"),
+        ({"name": "n1", "port": 8050, "host": "a..b"}, "'host' must be"),
+        ({"name": "n1", "port": 8050, "host": "a" * 254}, "'host' must be"),
         ({"name": "n1", "port": 8050, "colour": "red"}, "unknown field"),
     ],
 )
@@ -43,3 +51,12 @@ def test_node_info_has_a_url_and_round_trips() -> None:
     assert NodeInfo("n1", "::1", 8050, 0).url == "http://[::1]:8050"
     with pytest.raises(InvalidMessage):
         NodeInfo.from_json({"name": "n1"})
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1", "10.77.0.5", "::1", "2001:db8::7", "node1", "registry_1", "db.example.org"],
+)
+def test_host_names_and_ip_literals_are_accepted(host: str) -> None:
+    reg = Registration.from_json({"name": "n1", "port": 8050, "host": host})
+    assert reg.host == host

@@ -2,7 +2,7 @@
 
 import pytest
 
-from stages.v2_registry.registry import NameTaken, Registry
+from stages.v2_registry.registry import NameTaken, Registry, RegistryFull
 
 
 def test_an_entry_expires_exactly_one_ttl_after_its_last_heartbeat() -> None:
@@ -72,3 +72,14 @@ def test_entries_are_sorted_by_name_and_only_live_ones_are_listed() -> None:
 def test_ttl_must_be_positive() -> None:
     with pytest.raises(ValueError, match="ttl"):
         Registry(ttl=0)
+
+
+def test_a_full_registry_refuses_new_names_but_renews_the_ones_it_has() -> None:
+    registry = Registry(ttl=5.0, max_nodes=2)
+    registry.register("n1", "127.0.0.1", 8051, now=0.0)
+    registry.register("n2", "127.0.0.1", 8052, now=0.0)
+    with pytest.raises(RegistryFull, match="limit of 2 nodes"):
+        registry.register("n3", "127.0.0.1", 8053, now=1.0)
+    assert registry.register("n1", "127.0.0.1", 8051, now=1.0)[1] is False  # renewal: fine
+    registry.deregister("n2")
+    assert registry.register("n3", "127.0.0.1", 8053, now=2.0)[1] is True  # room again

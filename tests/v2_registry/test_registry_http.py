@@ -115,6 +115,9 @@ async def test_a_live_name_at_another_address_is_409(client: TestClient, clock: 
         (b'{"name": "n 1", "port": 8050}', "invalid_registration"),
         (b'{"name": "n1", "port": 70000}', "invalid_registration"),
         (b'{"name": "n1", "port": "8050"}', "invalid_registration"),
+        (b'{"name": "n1", "port": 8050, "host": "1.2.3.4:5/x"}', "invalid_registration"),
+        (b'{"name": "n1", "port": 8050, "host": "a\\u0000b"}', "invalid_registration"),
+        (b'{"name": "n1", "port": 8050, "host": "user@host"}', "invalid_registration"),
         (b"[" * 100_000, "invalid_json"),  # deeper than the JSON parser's stack
     ],
 )
@@ -132,7 +135,13 @@ async def test_wrong_method_is_405_json(client: TestClient) -> None:
 
 async def test_health_reports_nodes_and_ttl(client: TestClient) -> None:
     await client.post("/nodes", json={"name": "n1", "port": 8050})
-    assert await (await client.get("/health")).json() == {"status": "ok", "nodes": 1, "ttl": 5.0}
+    health = await (await client.get("/health")).json()
+    assert {k: health[k] for k in ("status", "nodes", "ttl", "max_nodes")} == {
+        "status": "ok",
+        "nodes": 1,
+        "ttl": 5.0,
+        "max_nodes": 1000,
+    }
 
 
 async def test_the_sweep_forgets_silent_nodes_and_logs_it(aiohttp_client, caplog) -> None:
@@ -141,3 +150,27 @@ async def test_the_sweep_forgets_silent_nodes_and_logs_it(aiohttp_client, caplog
     await client.post("/nodes", json={"name": "n1", "port": 8050})
     assert "Registered node n1 at 127.0.0.1:8050" in caplog.text
     await wait_until(lambda: "Node n1 expired after" in caplog.text, timeout=3, what="the sweep")
+
+
+async def test_beyond_max_nodes_new_names_get_a_409_that_says_so(aiohttp_client, caplog) -> None:
+    client = await aiohttp_client(create_registry_app(RegistryConfig(max_nodes=3)))
+    for i in range(3):
+        assert (await client.post("/nodes", json={"name": f"n{i}", "port": 8050 + i})).status == 201
+    caplog.set_level("WARNING")
+    for _ in range(5):
+        resp = await client.post("/nodes", json={"name": "extra", "port": 9000})
+        assert await error_code(resp, 409) == "registry_full"
+    assert "limit of 3 nodes" in (await resp.json())["error"]["message"]
+    assert caplog.text.count("Registry full") == 1, "one warning, not one line per refusal"
+    assert (await client.post("/nodes", json={"name": "n0", "port": 8050})).status == 200
+    assert len((await (await client.get("/nodes")).json())["nodes"]) == 3
+
+
+async def test_a_full_registry_of_a_thousand_still_lists_every_entry(aiohttp_client) -> None:
+    client = await aiohttp_client(create_registry_app())
+    for i in range(1000):
+        resp = await client.post("/nodes", json={"name": f"fake{i:04d}", "port": 1 + i})
+        assert resp.status == 201
+    assert (await client.post("/nodes", json={"name": "one-more", "port": 2})).status == 409
+    body = await (await client.get("/nodes")).json()
+    assert [n["name"] for n in body["nodes"]] == [f"fake{i:04d}" for i in range(1000)]
