@@ -1,12 +1,17 @@
-"""A typed async client for a v2.1 node's view of the election (``GET /cluster/status``)."""
+"""A typed async client for a v2.1 node's view of the election (``GET /cluster/status``),
+and every registered node's view at once (what ``ddb nodes`` shows, and a dashboard would)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from stages.v1_kv.client import HttpClient
-from stages.v2_registry.models import InvalidMessage
+import aiohttp
+
+from stages.v1_kv.client import ClientError, HttpClient
+from stages.v2_registry.client import RegistryClient
+from stages.v2_registry.models import InvalidMessage, NodeInfo
 
 
 @dataclass(frozen=True)
@@ -54,3 +59,24 @@ class ElectionClient(HttpClient):
     async def status(self) -> ClusterStatus:
         _, body = await self._json("GET", "/cluster/status")
         return ClusterStatus.from_json(body)
+
+
+async def nodes_with_status(
+    registry_url: str, timeout: float
+) -> list[tuple[NodeInfo, ClusterStatus | None]]:
+    """Every node the registry lists, with its view of the election (None: a v2 node, or
+    one that does not answer within a second). One session for every call."""
+    async with aiohttp.ClientSession() as session:
+        registry = RegistryClient(registry_url, timeout=timeout, session=session)
+        nodes = await registry.nodes()
+
+        async def status_of(url: str) -> ClusterStatus | None:
+            try:
+                return await ElectionClient(
+                    url, timeout=min(timeout, 1.0), session=session
+                ).status()
+            except (ClientError, InvalidMessage):
+                return None
+
+        statuses = await asyncio.gather(*(status_of(node.url) for node in nodes))
+    return list(zip(nodes, statuses, strict=True))

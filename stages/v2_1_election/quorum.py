@@ -26,6 +26,8 @@ The rules, in one place:
   alive), so a node back from a partition cannot depose a healthy leader.
 * **CheckQuorum**: a leader that has not heard from a majority (acks to its
   heartbeats) within ``T`` steps down: cut off in a minority, it stops claiming to lead.
+* **Nothing from outside is taken on trust**: a message "from" this very node is
+  ignored, and a term never passes :data:`MAX_TERM`.
 """
 
 from __future__ import annotations
@@ -154,6 +156,9 @@ class QuorumElector:
     # --8<-- [start:receive]
     def receive(self, message: Message, now: float) -> list[Send]:
         """The term rules, then the current role's step function."""
+        if message.sender == self.name or message.term > MAX_TERM:
+            log.warning("%s ignored a %s that cannot be real: %s", self.name, message.kind, message)
+            return []
         if message.term > self.term:
             if isinstance(message, RequestVote) and self._in_lease(now):
                 return self.refuse(message)  # our leader is alive: no newer term disturbs it
@@ -285,8 +290,8 @@ class QuorumElector:
         return self._to_all(ask) + self._count_votes(now)
 
     def become_candidate(self, now: float) -> list[Send]:
-        if self.term + 1 >= MAX_TERM:  # refuse to wrap: a smaller term would look stale
-            log.error("%s cannot start term %d: terms end at 2**63-1", self.name, self.term + 1)
+        if self.term >= MAX_TERM:  # refused, never wrapped: terms only grow
+            log.error("%s cannot start an election: term %d is the last", self.name, self.term)
             self.become_follower(None, now)
             return []
         self.term, self.voted_for = self.term + 1, self.name

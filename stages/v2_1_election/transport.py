@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
-from stages.v2_1_election.bully import Send
+from stages.v2_1_election.core import Send
 
 log = logging.getLogger(__name__)
 

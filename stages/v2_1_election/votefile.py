@@ -62,7 +62,7 @@ class VoteFile:
         try:
             data = json.loads(text)
             term, voted_for = data["term"], data["voted_for"]
-            if isinstance(term, bool) or not isinstance(term, int) or not 0 <= term < MAX_TERM:
+            if isinstance(term, bool) or not isinstance(term, int) or not 0 <= term <= MAX_TERM:
                 raise ValueError(f"term {term!r} is not a whole number from 0 to 2**63-1")
             return term, None if voted_for is None else check_name(voted_for)
         except (ValueError, KeyError, TypeError, InvalidMessage) as exc:

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import socket
 import uuid
+from collections.abc import Callable
 
 from stages.v1_kv.cli import fail, start_server
 from stages.v1_kv.client import ClientError
@@ -183,7 +184,9 @@ def run_nodes(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_nodes_parser(parser: argparse.ArgumentParser) -> None:
+def add_nodes_parser(
+    parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int] = run_nodes
+) -> None:
     parser.add_argument(
         "--registry",
         "-ra",
@@ -193,7 +196,7 @@ def add_nodes_parser(parser: argparse.ArgumentParser) -> None:
         help="the registry's address (default: %(default)s)",
     )
     parser.add_argument("--timeout", type=positive_float, default=5.0, help="seconds to wait")
-    parser.set_defaults(func=run_nodes)
+    parser.set_defaults(func=run)
 
 
 # -- ddb v2 demo ------------------------------------------------------------------------
@@ -223,8 +226,15 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    """Add ``v2`` and ``nodes`` to the ``ddb`` command."""
+def register(
+    commands: argparse._SubParsersAction,
+    run_nodes: Callable[[argparse.Namespace], int] = run_nodes,
+) -> None:
+    """Add ``v2`` and ``nodes`` to the ``ddb`` command.
+
+    ``run_nodes`` is the hook a later stage uses to show more in ``ddb nodes`` (v2.1 adds
+    each node's role, term and leader), instead of replacing the handler after the fact.
+    """
     v2 = commands.add_parser("v2", help="stage v2: registry, heartbeats and expiry")
     sub = v2.add_subparsers(dest="v2_command", required=True, metavar="COMMAND")
     add_registry_parser(
@@ -256,7 +266,8 @@ def register(commands: argparse._SubParsersAction) -> None:
             "nodes",
             help="list the nodes a registry knows",
             description="Print the registry's table of live nodes.",
-        )
+        ),
+        run_nodes,
     )
 
 
