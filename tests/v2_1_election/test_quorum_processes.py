@@ -7,13 +7,14 @@ them by hand: kill nodes, stop and continue them, and read every node's status.
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.support import Processes, wait_until
+from tests.support import Processes, run_ddb, wait_until
 from tests.v2_1_election.cluster import Cluster
 
 pytestmark = pytest.mark.timeout(120)
@@ -90,3 +91,33 @@ async def test_a_stopped_leader_is_replaced_and_steps_down_when_continued(
         stopped.signal(signal.SIGCONT)
     assert await cluster.wait_for_agreement(timeout=3) == (new_leader, new_term)
     await stopped.wait_for_log(f"{leader} became follower", timeout=5)
+
+
+async def test_without_a_data_dir_a_node_warns_that_a_restart_can_break_safety(
+    cluster: Cluster,
+) -> None:
+    node = await cluster.start_node("n1", 0, "--election", "quorum", "--cluster-size", "1")
+    await node.wait_for_log("n1 keeps its term and vote in memory only")
+    assert await cluster.wait_for_agreement(timeout=5) == ("n1", 1)
+
+
+async def test_a_node_restarted_with_its_data_dir_keeps_its_term_and_vote(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    args = ("--election", "quorum", "--cluster-size", "1", "--data-dir", str(tmp_path))
+    node = await cluster.start_node("n1", 0, *args)
+    assert await cluster.wait_for_agreement(timeout=5) == ("n1", 1)
+    assert not node.find("in memory only")
+    assert json.loads((tmp_path / "vote.json").read_text()) == {"term": 1, "voted_for": "n1"}
+    node.stop()
+    await cluster.start_node("n1", 0, *args)
+    assert await cluster.wait_for_agreement(timeout=5) == ("n1", 2)  # never term 1 again
+
+
+def test_a_corrupt_vote_file_stops_the_node_at_start_up(tmp_path: Path) -> None:
+    (tmp_path / "vote.json").write_text('{"term": "seven"}', encoding="utf-8")
+    args = ["--election", "quorum", "--cluster-size", "3", "--data-dir", str(tmp_path)]
+    result = run_ddb("v2.1", "node", "-ra", "http://127.0.0.1:9", "--port", "0", *args)
+    assert result.returncode == 1
+    assert "vote.json is corrupt" in result.stderr.decode()
+    assert "Traceback" not in result.stderr.decode()
