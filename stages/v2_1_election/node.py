@@ -37,7 +37,7 @@ from stages.v1_kv.client import ClientError
 from stages.v1_kv.errors import ApiError
 from stages.v2_1_election.client import ClusterStatus
 from stages.v2_1_election.core import Elector, ElectorFactory, Send, Storage
-from stages.v2_1_election.peers import PeerView
+from stages.v2_1_election.peers import PEER_GRACE_INTERVALS, PEER_OUTAGE_INTERVALS, PeerView
 from stages.v2_1_election.transport import PeerLanes
 from stages.v2_registry.models import InvalidMessage
 from stages.v2_registry.node import (
@@ -50,10 +50,6 @@ from stages.v2_registry.node import (
 from stages.v2_registry.server import read_json
 
 log = logging.getLogger(__name__)
-
-# A peer the registry stops listing still counts for this many registry heartbeat
-# intervals (5 s at the defaults, the registry's TTL): see stages/v2_1_election/peers.py.
-PEER_GRACE_INTERVALS = 5
 
 
 @dataclass
@@ -238,7 +234,7 @@ def create_election_app(
     app[PEERS] = PeerView(
         config.name,
         grace=PEER_GRACE_INTERVALS * config.heartbeat_interval,
-        outage=2 * config.heartbeat_interval,  # we ask at least once per interval
+        outage=PEER_OUTAGE_INTERVALS * config.heartbeat_interval,  # we ask at least that often
     )
     app[SEEN] = Seen()
     app.router.add_post("/cluster/{kind}", receive_message)

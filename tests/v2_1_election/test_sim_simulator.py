@@ -118,7 +118,29 @@ def test_messages_to_a_crashed_node_are_lost() -> None:
 def test_the_registry_forgets_a_crashed_node_after_the_ttl_and_relists_it_on_restart() -> None:
     records = run("1.0 crash n5\n8.0 restart n5", duration=10)
     listed = [(r["t"], r["nodes"]) for r in events(records, "members")]
-    assert listed == [(6.0, ["n1", "n2", "n3", "n4"]), (8.0, NODES)]
+    assert listed == [(0.0, NODES), (6.0, ["n1", "n2", "n3", "n4"]), (8.0, NODES)]
+
+
+def test_peers_outlive_a_registry_restart_so_it_changes_no_leader() -> None:
+    for algorithm in ("bully", "quorum"):
+        scenario = "".join(f"{t} registry-restart\n" for t in (2.0, 4.5, 7.0, 7.3))
+        records = run(scenario, duration=12, algorithm=algorithm)
+        assert len(events(records, "registry-restart")) == 4
+        assert len(events(records, "role", role="leader")) == 1, algorithm  # the first, only
+        emptied = [r for r in events(records, "members") if len(r["nodes"]) < 5]
+        assert emptied and all(r["t"] >= 2.0 for r in emptied)  # nodes read it half empty
+
+
+def test_random_registry_restarts_change_no_leader_in_either_algorithm() -> None:
+    for algorithm in ("bully", "quorum"):
+        for seed in range(1, 11):
+            config = SimConfig(
+                algorithm=algorithm, seed=seed, duration=30, nemesis=(("registry-restart", 0.3),)
+            )
+            records = simulate(config).records
+            assert len(events(records, "registry-restart")) > 0
+            leaders = events(records, "role", role="leader")
+            assert len(leaders) == 1, f"{algorithm} seed {seed}: {leaders}"
 
 
 def test_a_partition_drops_what_crosses_it_and_nothing_else() -> None:

@@ -126,7 +126,7 @@ def summary(records: Sequence[Record], verdicts: Sequence[Verdict], bound: float
     return "\n".join(lines)
 
 
-_KINDS = ("crash", "restart", "pause", "resume", "partition", "heal")
+_KINDS = ("crash", "restart", "pause", "resume", "partition", "heal", "registry-restart")
 
 
 def _reasons(dropped: Counter[str]) -> str:

@@ -87,6 +87,8 @@ def describe(record: Record) -> str | None:
         return "registry lists " + (", ".join(record["nodes"]) or "nobody")
     if event == "heal":
         return "heal: the partition is over"
+    if event == "registry-restart":
+        return "registry-restart: it lists nobody until the nodes' next heartbeats"
     if event == "calm":
         return "calm: no more faults from here on"
     if event == "end":
