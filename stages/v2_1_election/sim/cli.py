@@ -93,7 +93,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=nemesis,
         metavar="KINDS",
         help="random faults from the seed, e.g. crash,pause,partition or crash=0.2,pause; "
-        "rates in faults per second (defaults: crash 0.1, pause 0.1, partition 0.05); "
+        "rates in faults per second (defaults: crash 0.1, pause 0.1, partition 0.05, "
+        "registry-restart 0.05); "
         "they stop after two thirds of the run",
     )
     faults.add_argument("--scenario", type=Path, metavar="FILE", help="faults from a file")
