@@ -1,7 +1,7 @@
 """The simulator is deterministic, so the docs can show its real output and keep it true.
 
-Every ``$ ddb simulate ...`` command in a ``console`` block of docs/simulation.md is run
-again here, and its output must match the page line for line.
+Every ``$ ddb simulate ...`` command in a ``console`` block of docs/simulation.md and
+docs/majority-vote.md is run again here, and its output must match the page line for line.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from tests.support import DDB
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = ROOT / "docs" / "simulation.md"
+PAGES = [ROOT / "docs" / "simulation.md", ROOT / "docs" / "majority-vote.md"]
 
 
 def console_commands(text: str) -> list[tuple[str, list[str]]]:
@@ -35,7 +35,7 @@ def console_commands(text: str) -> list[tuple[str, list[str]]]:
     return found
 
 
-COMMANDS = console_commands(PAGE.read_text(encoding="utf-8"))
+COMMANDS = [found for page in PAGES for found in console_commands(page.read_text("utf-8"))]
 
 
 def test_the_page_shows_simulator_commands() -> None:
