@@ -165,7 +165,7 @@ def run_status(args: argparse.Namespace) -> int:
 # -- ddb nodes, with roles -------------------------------------------------------------
 
 
-async def _nodes_with_status(registry_url: str, timeout: float) -> str:
+async def _nodes_table_with_roles(registry_url: str, timeout: float) -> str:
     """The registry's table; with ROLE, TERM and LEADER columns when the nodes are v2.1 nodes."""
     found = await nodes_with_status(registry_url, timeout)
     nodes = [node for node, _ in found]
@@ -185,7 +185,7 @@ async def _nodes_with_status(registry_url: str, timeout: float) -> str:
 
 def run_nodes_with_roles(args: argparse.Namespace) -> int:
     try:
-        print(asyncio.run(_nodes_with_status(args.registry, args.timeout)))
+        print(asyncio.run(_nodes_table_with_roles(args.registry, args.timeout)))
     except ClientError as exc:
         return fail(str(exc))
     return 0
