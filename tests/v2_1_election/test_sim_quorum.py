@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,7 @@ from stages.v2_1_election.sim.figures import SCENARIOS
 from stages.v2_1_election.sim.nemesis import node_names, parse_scenario
 from stages.v2_1_election.sim.network import NetworkConfig
 from stages.v2_1_election.sim.simulator import SimConfig, simulate
+from stages.v2_1_election.sim.trace import timeline
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -111,3 +113,19 @@ def test_bully_splits_the_brain_where_majority_vote_does_not() -> None:
     assert len(found["single leader"]) >= 10
     assert len(found["leader in a minority"]) >= 10
     assert longest > 1.0
+
+
+GOLDEN = Path(__file__).parent / "golden" / "quorum-stale-leader.txt"
+
+
+def test_the_stale_leader_story_is_told_as_the_golden_timeline_says() -> None:
+    """A readable golden file: the cut-off leader steps down, the majority elects n2.
+
+    After a deliberate change, rewrite it with ``ddb simulate --algorithm quorum --scenario
+    stages/v2_1_election/sim/scenarios/stale-leader.txt --duration 5 --timeline
+    tests/v2_1_election/golden/quorum-stale-leader.txt`` and read the diff.
+    """
+    text = (SCENARIOS / "stale-leader.txt").read_text(encoding="utf-8")
+    faults = tuple(parse_scenario(text, node_names(5)))
+    records = simulate(SimConfig(algorithm="quorum", duration=5, scenario=faults)).records
+    assert timeline(records).splitlines() == GOLDEN.read_text(encoding="utf-8").splitlines()
