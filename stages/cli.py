@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     v1_cli.register(commands)
-    v2_cli.register(commands)
+    v2_cli.register(commands, run_nodes=v21_cli.run_nodes_with_roles)  # roles, for v2.1 nodes
     v21_cli.register(commands)
     sim_cli.register(commands)
     return parser

@@ -47,7 +47,13 @@ LIVE = {
 # The server each page's commands talk to (on 8080 in the docs).
 SERVERS = {"v1-kv.md": ("v1", "server"), "v2-registry.md": ("v2", "registry")}
 # How many blocks of each page must run, so that a change to the rules cannot skip them all.
-AT_LEAST = {"v1-kv.md": 3, "v2-registry.md": 3, "v2-1-election.md": 1, "simulation.md": 8}
+AT_LEAST = {
+    "v1-kv.md": 3,
+    "v2-registry.md": 3,
+    "v2-1-election.md": 1,
+    "majority-vote.md": 2,
+    "simulation.md": 8,
+}
 
 
 @dataclass(frozen=True)
@@ -173,7 +179,7 @@ def ddb_lines(page: Path) -> list[tuple[str, bool]]:
 def test_every_ddb_command_shown_is_accepted_by_the_real_parser(page: Path) -> None:
     """Including the ones no test can run here (servers on other hosts, long runs)."""
     from stages.cli import build_parser
-    from stages.v2_1_election.cli import election_config, run_election_node
+    from stages.v2_1_election.cli import election_settings, run_election_node
 
     for line, refused in ddb_lines(page):
         words = shlex.split(line, comments=True)[1:]
@@ -185,4 +191,4 @@ def test_every_ddb_command_shown_is_accepted_by_the_real_parser(page: Path) -> N
         args = build_parser().parse_args(words)  # a refused flag exits 2: the test fails
         assert callable(args.func), line
         if args.func is run_election_node and not refused:
-            election_config(args)  # timings the node would refuse raise ConfigError
+            election_settings(args)  # settings the node would refuse raise ConfigError

@@ -19,6 +19,10 @@ PURE = [
     "stages.v2_registry.membership",
     "stages.v2_1_election.messages",
     "stages.v2_1_election.bully",
+    "stages.v2_1_election.core",
+    "stages.v2_1_election.quorum",
+    "stages.v2_1_election.votefile",
+    "stages.v2_1_election.algorithms",
     "stages.v2_1_election.peers",
 ]
 FORBIDDEN = ("asyncio", "aiohttp")

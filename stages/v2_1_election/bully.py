@@ -48,8 +48,8 @@ import logging
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 
+from stages.v2_1_election.core import ConfigError, Role, Send, Timings
 from stages.v2_1_election.messages import (
     MAX_TERM,
     Answer,
@@ -62,16 +62,6 @@ from stages.v2_1_election.messages import (
 )
 
 log = logging.getLogger(__name__)
-
-
-class Role(StrEnum):
-    FOLLOWER = "follower"
-    CANDIDATE = "candidate"
-    LEADER = "leader"
-
-
-class ConfigError(ValueError):
-    """Timings that cannot work together."""
 
 
 # --8<-- [start:config]
@@ -112,16 +102,24 @@ class ElectionConfig:
                 f"({self.answer_timeout}s): the node that answered needs that long to win"
             )
 
+    def timings(self) -> Timings:
+        """What the node and the simulator need to know (see :class:`~.core.Timings`).
+
+        Once the faults stop, a follower notices its leader is gone within
+        ``leader_timeout * (1 + jitter)``; the election then takes at most
+        ``answer_timeout`` (nobody above answers) plus ``victory_timeout`` (somebody
+        did, and its own election runs); 0.1 s covers latency and the 10 ms tick.
+        """
+        detect = self.leader_timeout * (1 + self.jitter)
+        return Timings(
+            heartbeat_interval=self.heartbeat_interval,
+            message_timeout=self.answer_timeout,
+            leader_timeout=self.leader_timeout,
+            liveness_bound=round(detect + self.answer_timeout + self.victory_timeout + 0.1, 6),
+        )
+
 
 # --8<-- [end:config]
-
-
-@dataclass(frozen=True)
-class Send:
-    """An instruction to the caller: deliver ``message`` to the node named ``to``."""
-
-    to: str
-    message: Message
 
 
 def outranks(a: str, b: str) -> bool:
@@ -133,6 +131,7 @@ class BullyElector:
     """One node's view of the election. Drive it with ``tick``, ``receive`` and ``set_peers``."""
 
     algorithm = "bully"
+    messages = (Heartbeat, Election, Answer, Victory, Join, NewerTerm)  # what its nodes exchange
 
     def __init__(self, name: str, config: ElectionConfig, rng: random.Random, now: float) -> None:
         self.name = name
@@ -146,6 +145,10 @@ class BullyElector:
         self.joiners: dict[str, float] = {}  # unlisted Join senders -> when they stop counting
         self.answered = False  # a candidate that a higher node answered waits for Victory
         self.deadline = self._leader_deadline(now)  # when the current wait ends
+
+    @property
+    def timings(self) -> Timings:
+        return self.config.timings()
 
     # -- the verbs -----------------------------------------------------------------------
 

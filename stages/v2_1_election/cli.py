@@ -1,19 +1,23 @@
 """Command line for stage v2.1: ``ddb v2.1 node|demo``, ``ddb status``, and role columns in
-``ddb nodes``."""
+``ddb nodes`` (through the ``run_nodes`` hook that stage v2's ``register`` offers)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-
-import aiohttp
+import logging
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
 
 from stages.v1_kv.cli import fail, program
 from stages.v1_kv.client import ClientError
-from stages.v1_kv.runner import http_url, positive_float, serve
-from stages.v2_1_election.bully import ConfigError, ElectionConfig
-from stages.v2_1_election.client import ClusterStatus, ElectionClient
+from stages.v1_kv.runner import http_url, positive_float, positive_int, serve
+from stages.v2_1_election.algorithms import ALGORITHMS
+from stages.v2_1_election.client import ClusterStatus, ElectionClient, nodes_with_status
+from stages.v2_1_election.core import ConfigError, Storage
 from stages.v2_1_election.node import create_election_app
+from stages.v2_1_election.votefile import VoteFile, VoteFileError
 from stages.v2_registry.cli import (
     NODE_COLUMNS,
     add_demo_arguments,
@@ -23,14 +27,25 @@ from stages.v2_registry.cli import (
     node_config,
     node_row,
     nodes_table,
-    pid_of,
     start_node,
 )
-from stages.v2_registry.client import RegistryClient
 from stages.v2_registry.demo import run_demo
-from stages.v2_registry.models import InvalidMessage
 
-DEFAULTS = ElectionConfig()
+log = logging.getLogger(__name__)
+
+# Each timing flag, the setting it overrides, and its help; which algorithm uses which is
+# read from the algorithm's settings, so a flag it does not use is an error, not ignored.
+TIMINGS = {
+    "heartbeat_interval": "the leader's heartbeats to its followers (default: 0.1)",
+    "leader_timeout": "bully: silence after which a follower starts an election; at least 3 "
+    "heartbeat intervals (default: 0.5)",
+    "answer_timeout": "bully: how long a candidate waits for a higher node to answer "
+    "(default: 0.2)",
+    "victory_timeout": "bully: how long an answered candidate waits for the winner's Victory "
+    "(default: 0.5)",
+    "election_timeout": "quorum: T; a follower that hears no leader waits a random time in "
+    "[T, 2T) before it asks for votes; at least 3 heartbeat intervals (default: 0.5)",
+}
 
 
 # -- ddb v2.1 node ----------------------------------------------------------------------
@@ -38,52 +53,83 @@ DEFAULTS = ElectionConfig()
 
 def add_election_arguments(parser: argparse.ArgumentParser) -> None:
     add_node_arguments(parser, heartbeat_flag="--registry-heartbeat-interval")
+    election = parser.add_argument_group("the election")
+    election.add_argument(
+        "--election",
+        choices=sorted(ALGORITHMS),
+        default="bully",
+        help="bully: the highest-ranked live node leads; quorum: a majority of "
+        "--cluster-size votes, as in Raft (default: %(default)s)",
+    )
+    election.add_argument(
+        "--cluster-size",
+        type=positive_int,
+        metavar="N",
+        help="quorum: how many nodes the cluster has, by configuration (not what the registry "
+        "lists at the moment); a leader needs N // 2 + 1 votes. Required for quorum",
+    )
+    election.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="quorum: keep the term and vote in DIR/vote.json, written before a vote is "
+        "answered, so that a restarted node never votes twice in one term",
+    )
     timing = parser.add_argument_group("election timings (seconds)")
-    timing.add_argument(
-        "--heartbeat-interval",
-        type=positive_float,
-        default=DEFAULTS.heartbeat_interval,
-        help="the leader's heartbeats to its followers (default: %(default)s)",
-    )
-    timing.add_argument(
-        "--leader-timeout",
-        type=positive_float,
-        default=DEFAULTS.leader_timeout,
-        help="silence after which a follower starts an election; at least 3 heartbeat "
-        "intervals (default: %(default)s)",
-    )
-    timing.add_argument(
-        "--answer-timeout",
-        type=positive_float,
-        default=DEFAULTS.answer_timeout,
-        help="how long a candidate waits for a higher node to answer (default: %(default)s)",
-    )
-    timing.add_argument(
-        "--victory-timeout",
-        type=positive_float,
-        default=DEFAULTS.victory_timeout,
-        help="how long an answered candidate waits for the winner's Victory (default: %(default)s)",
-    )
+    for setting, help_text in TIMINGS.items():
+        timing.add_argument(f"--{setting.replace('_', '-')}", type=positive_float, help=help_text)
 
 
-def election_config(args: argparse.Namespace) -> ElectionConfig:
-    return ElectionConfig(
-        heartbeat_interval=args.heartbeat_interval,
-        leader_timeout=args.leader_timeout,
-        answer_timeout=args.answer_timeout,
-        victory_timeout=args.victory_timeout,
-    )
+def election_settings(args: argparse.Namespace) -> Any:
+    """The chosen algorithm's settings from the flags; ConfigError says what does not fit."""
+    algorithm = ALGORITHMS[args.election]
+    overrides = {name: getattr(args, name) for name in TIMINGS if getattr(args, name) is not None}
+    known = {field.name for field in fields(algorithm.settings(args.cluster_size or 1))}
+    for name in overrides.keys() - known:
+        raise ConfigError(f"--{name.replace('_', '-')} is not a setting of {algorithm.name}")
+    if "cluster_size" in known and args.cluster_size is None:
+        raise ConfigError(f"--election {algorithm.name} needs --cluster-size N")
+    if "cluster_size" not in known and args.cluster_size is not None:
+        raise ConfigError(f"--cluster-size is not a setting of {algorithm.name}")
+    if args.data_dir is not None and not algorithm.durable:
+        raise ConfigError(f"--data-dir: {algorithm.name} keeps nothing across a restart")
+    return algorithm.settings(args.cluster_size, **overrides)
+
+
+def vote_storage(data_dir: Path) -> Storage:
+    """The vote file in ``data_dir``, read once now: a file it cannot trust stops the start."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise VoteFileError(f"--data-dir {data_dir}: {exc.strerror}") from None
+    storage = VoteFile(data_dir)
+    storage.load()
+    return storage
 
 
 def run_election_node(args: argparse.Namespace) -> int:
     try:
-        timings = election_config(args)
+        settings = election_settings(args)
     except ConfigError as exc:
-        return fail(f"inconsistent election timings: {exc}", program(args))
+        return fail(f"inconsistent election settings: {exc}", program(args))
+    storage = None
+    if args.data_dir is not None:
+        try:
+            storage = vote_storage(args.data_dir)
+        except VoteFileError as exc:
+            return fail(str(exc), program(args))
     sock = start_node(args)
     if sock is None:
         return 1
-    serve(create_election_app(node_config(args, sock), timings), sock, args.host)
+    algorithm = ALGORITHMS[args.election]
+    if algorithm.durable and storage is None:
+        log.warning(
+            "%s keeps its term and vote in memory only (no --data-dir): after a restart it "
+            "may vote twice in one term, and a term may get two leaders",
+            args.name,
+        )
+    app = create_election_app(node_config(args, sock), algorithm.factory(settings), storage)
+    serve(app, sock, args.host)
     return 0
 
 
@@ -121,25 +167,12 @@ def run_status(args: argparse.Namespace) -> int:
 # -- ddb nodes, with roles -------------------------------------------------------------
 
 
-async def _nodes_with_status(registry_url: str, timeout: float) -> str:
+async def _nodes_table_with_roles(registry_url: str, timeout: float) -> str:
     """The registry's table; with ROLE, TERM and LEADER columns when the nodes are v2.1 nodes."""
-    async with aiohttp.ClientSession() as session:  # one session for every call
-        registry = RegistryClient(registry_url, timeout=timeout, session=session)
-        nodes = await registry.nodes()
-
-        async def status_of(url: str) -> ClusterStatus | None:
-            try:
-                return await ElectionClient(
-                    url, timeout=min(timeout, 1.0), session=session
-                ).status()
-            except (ClientError, InvalidMessage):
-                return None  # a v2 node (no election) or one that is not answering
-
-        asked = await asyncio.gather(
-            asyncio.gather(*(status_of(node.url) for node in nodes)),
-            asyncio.gather(*(pid_of(node.url, session, timeout) for node in nodes)),
-        )  # every node at once: a silent one costs one timeout, not one per node
-        statuses, pids = list(asked[0]), list(asked[1])
+    found = await nodes_with_status(registry_url, timeout)
+    nodes = [view.node for view in found]
+    pids = [view.pid for view in found]
+    statuses = [view.status for view in found]
     if not nodes:
         return "no nodes are registered"
     if all(status is None for status in statuses):
@@ -155,7 +188,7 @@ async def _nodes_with_status(registry_url: str, timeout: float) -> str:
 
 def run_nodes_with_roles(args: argparse.Namespace) -> int:
     try:
-        print(asyncio.run(_nodes_with_status(args.registry, args.timeout)))
+        print(asyncio.run(_nodes_table_with_roles(args.registry, args.timeout)))
     except ClientError as exc:
         return fail(str(exc))
     return 0
@@ -165,19 +198,25 @@ def run_nodes_with_roles(args: argparse.Namespace) -> int:
 
 
 def run_v21_demo(args: argparse.Namespace) -> int:
-    return run_demo("v2.1", args.registry_port, demo_nodes(args))
+    election: tuple[str, ...] = ()
+    if args.election == "quorum":  # every node of the demo, and no other, is the cluster
+        election = ("--election", "quorum", "--cluster-size", str(args.nodes))
+    return run_demo("v2.1", args.registry_port, demo_nodes(args), election)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    """Add ``v2.1`` and ``status``, and give ``nodes`` role and term columns."""
-    v21 = commands.add_parser("v2.1", help="stage v2.1: leader and followers (Bully election)")
+    """Add ``v2.1`` and ``status``. (``run_nodes_with_roles`` is for stage v2's ``nodes``.)"""
+    v21 = commands.add_parser(
+        "v2.1", help="stage v2.1: leader and followers (Bully, or majority vote)"
+    )
     sub = v21.add_subparsers(dest="v21_command", required=True, metavar="COMMAND")
     node = sub.add_parser(
         "node",
         help="run a key/value node that joins the cluster and takes part in elections",
         description="Run a v2 node (key/value, registration, heartbeats to the registry) "
-        "that discovers its peers through the registry and elects a leader with the Bully "
-        "algorithm. The highest name in sort order wins an election.",
+        "that discovers its peers through the registry and elects a leader: with the Bully "
+        "algorithm (the highest name in sort order wins), or with --election quorum by "
+        "majority vote (Raft's election, with PreVote and CheckQuorum).",
     )
     add_election_arguments(node)
     node.set_defaults(func=run_election_node)
@@ -189,6 +228,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         "Ctrl-C stops them all.",
     )
     add_demo_arguments(demo)
+    demo.add_argument(
+        "--election",
+        choices=sorted(ALGORITHMS),
+        default="bully",
+        help="the nodes' election; quorum's cluster size is --nodes (default: %(default)s)",
+    )
     demo.set_defaults(func=run_v21_demo)
 
     status = commands.add_parser(
@@ -209,8 +254,6 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="seconds to wait for the node (default: %(default)s)",
     )
     status.set_defaults(func=run_status)
-
-    commands.choices["nodes"].set_defaults(func=run_nodes_with_roles)
 
 
 def node_main(argv: list[str] | None = None) -> int:

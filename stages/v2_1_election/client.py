@@ -1,12 +1,17 @@
-"""A typed async client for a v2.1 node's view of the election (``GET /cluster/status``)."""
+"""A typed async client for a v2.1 node's view of the election (``GET /cluster/status``),
+and every registered node's view at once (what ``ddb nodes`` shows, and a dashboard would)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from stages.v1_kv.client import HttpClient
-from stages.v2_registry.models import InvalidMessage
+import aiohttp
+
+from stages.v1_kv.client import ClientError, HttpClient
+from stages.v2_registry.client import RegistryClient, pid_of
+from stages.v2_registry.models import InvalidMessage, NodeInfo
 
 
 @dataclass(frozen=True)
@@ -54,3 +59,39 @@ class ElectionClient(HttpClient):
     async def status(self) -> ClusterStatus:
         _, body = await self._json("GET", "/cluster/status")
         return ClusterStatus.from_json(body)
+
+
+@dataclass(frozen=True)
+class NodeView:
+    """A registered node as ``ddb nodes`` shows it: its entry, its process, its election."""
+
+    node: NodeInfo
+    pid: int | None  # None: it did not answer
+    status: ClusterStatus | None  # None: a v2 node, or one that did not answer
+
+
+async def nodes_with_status(registry_url: str, timeout: float) -> list[NodeView]:
+    """Every node the registry lists, with its pid and its view of the election.
+
+    One session for every call, and every node asked at once: a silent node costs one
+    timeout (at most a second), not one per node.
+    """
+    async with aiohttp.ClientSession() as session:
+        registry = RegistryClient(registry_url, timeout=timeout, session=session)
+        nodes = await registry.nodes()
+
+        async def status_of(url: str) -> ClusterStatus | None:
+            try:
+                return await ElectionClient(
+                    url, timeout=min(timeout, 1.0), session=session
+                ).status()
+            except (ClientError, InvalidMessage):
+                return None
+
+        statuses, pids = await asyncio.gather(
+            asyncio.gather(*(status_of(node.url) for node in nodes)),
+            asyncio.gather(*(pid_of(node.url, session, timeout) for node in nodes)),
+        )
+    return [
+        NodeView(node, pid, status) for node, pid, status in zip(nodes, pids, statuses, strict=True)
+    ]

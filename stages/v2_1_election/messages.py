@@ -5,14 +5,21 @@ On the wire each is a JSON object with a ``type``::
 
     {"type": "heartbeat", "sender": "n3", "term": 4}
     {"type": "newer_term", "sender": "n2", "term": 5, "leader": "n2"}
+
+Parsing is generic: a message type is one dataclass, and its fields say what to
+check (``str``: a node name, ``int``: a term, ``bool``, or ``str | None``). Each
+subclass with a ``kind`` of its own is found by that kind in :data:`MESSAGE_TYPES`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import MISSING, dataclass, fields
 from typing import Any, ClassVar
 
 from stages.v2_registry.models import InvalidMessage, check_name
+
+MESSAGE_TYPES: dict[str, type[Message]] = {}  # kind -> class, filled as each class is defined
 
 MAX_TERM = 2**63 - 1  # the largest term: what etcd's raft keeps in a uint64, with room to spare
 
@@ -33,6 +40,19 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else f"{text[:40]}..."
 
 
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidMessage(f"expected true or false; got {_shown(value)}")
+    return value
+
+
+def _optional_name(value: Any) -> str | None:
+    return None if value is None else check_name(value)
+
+
+CHECKS = {"str": check_name, "int": _term, "bool": _bool, "str | None": _optional_name}
+
+
 # --8<-- [start:messages]
 @dataclass(frozen=True)
 class Message:
@@ -42,8 +62,15 @@ class Message:
     sender: str
     term: int
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, hint in cls.__annotations__.items():  # each field a type parsing checks
+            assert hint.startswith("ClassVar") or hint in CHECKS, f"{name}: cannot check {hint}"
+        if "kind" in cls.__dict__:  # a message type of its own: parse it by its kind
+            MESSAGE_TYPES[cls.kind] = cls
+
     def to_json(self) -> dict[str, Any]:
-        return {"type": self.kind, "sender": self.sender, "term": self.term}
+        return {"type": self.kind, **{name: getattr(self, name) for name in _names(type(self))}}
 
     @classmethod
     def from_json(cls, data: Any) -> Message:
@@ -101,15 +128,44 @@ class NewerTerm(Message):
     kind: ClassVar[str] = "newer_term"
     leader: str | None = None  # who leads the newer term, if the replier knows
 
-    def to_json(self) -> dict[str, Any]:
-        return {**super().to_json(), "leader": self.leader}
-
 
 # --8<-- [end:messages]
 
-MESSAGE_TYPES: dict[str, type[Message]] = {
-    cls.kind: cls for cls in (Heartbeat, Election, Answer, Victory, Join, NewerTerm)
-}
+
+# Majority vote's messages (stages/v2_1_election/quorum.py); its heartbeat is Heartbeat.
+
+
+# --8<-- [start:quorum_messages]
+@dataclass(frozen=True)
+class RequestVote(Message):
+    """Candidate to every peer: "vote for me in ``term``". With ``pre_vote``: "would you?"."""
+
+    kind: ClassVar[str] = "request_vote"
+    pre_vote: bool = False
+
+
+@dataclass(frozen=True)
+class Vote(Message):
+    """The answer to a RequestVote: granted or not, for a real or a pre-vote."""
+
+    kind: ClassVar[str] = "vote"
+    granted: bool = False
+    pre_vote: bool = False
+
+
+@dataclass(frozen=True)
+class HeartbeatAck(Message):
+    """Follower to leader, for each heartbeat: "I hear you" (what CheckQuorum counts)."""
+
+    kind: ClassVar[str] = "heartbeat_ack"
+
+
+# --8<-- [end:quorum_messages]
+
+
+@functools.cache
+def _names(cls: type[Message]) -> tuple[str, ...]:
+    return tuple(field.name for field in fields(cls))
 
 
 def message_from_json(data: Any) -> Message:
@@ -120,14 +176,18 @@ def message_from_json(data: Any) -> Message:
     if cls is None:
         kinds = ", ".join(MESSAGE_TYPES)
         raise InvalidMessage(f"'type' must be one of {kinds}; got {data.get('type')!r}")
-    allowed = {"type", "sender", "term"} | ({"leader"} if cls is NewerTerm else set())
-    unknown = set(data) - allowed
+    declared = fields(cls)
+    unknown = set(data) - {"type"} - {field.name for field in declared}
     if unknown:
         raise InvalidMessage(f"unknown field(s) for {cls.kind}: {', '.join(sorted(unknown))}")
-    if "sender" not in data or "term" not in data:
-        raise InvalidMessage(f"a {cls.kind} needs 'sender' and 'term'")
-    sender, term = check_name(data["sender"]), _term(data["term"])
-    if cls is NewerTerm:
-        leader = data.get("leader")
-        return NewerTerm(sender, term, None if leader is None else check_name(leader))
-    return cls(sender, term)
+    values: dict[str, Any] = {}
+    for field in declared:
+        if field.name in data:
+            try:
+                values[field.name] = CHECKS[str(field.type)](data[field.name])
+            except InvalidMessage as exc:
+                raise InvalidMessage(f"{cls.kind}.{field.name}: {exc}") from None
+        elif field.default is MISSING:
+            needed = " and ".join(f"'{f.name}'" for f in declared if f.default is MISSING)
+            raise InvalidMessage(f"a {cls.kind} needs {needed}")
+    return cls(**values)

@@ -1,7 +1,9 @@
-"""The v2.1 node: the v2 node (key/value, registration, peers) plus a Bully election.
+"""The v2.1 node: the v2 node (key/value, registration, peers) plus an election.
 
-The election itself is :class:`~stages.v2_1_election.bully.BullyElector`, a pure
-state machine. This module only moves its messages and fires its timers:
+The election itself is a pure state machine behind the
+:class:`~stages.v2_1_election.core.Elector` interface: Bully by default, or majority
+vote. This module knows nothing else of it; it only moves its messages and fires its
+timers:
 
 * a loop calls ``tick(now)`` every few milliseconds and, when the node's
   :class:`~stages.v2_1_election.peers.PeerView` changes, hands the core the new
@@ -14,7 +16,8 @@ state machine. This module only moves its messages and fires its timers:
 
 Routes added to the v2 node::
 
-    POST /cluster/heartbeat | election | answer | victory | join | newer_term
+    POST /cluster/{type}    one per message type of the algorithm: heartbeat, election, ...
+                            (Bully), or heartbeat, heartbeat_ack, request_vote, vote (quorum)
     GET  /cluster/status    {"name", "role", "term", "leader", "leader_url", "peers", "algorithm"}
 """
 
@@ -32,10 +35,9 @@ from aiohttp import web
 
 from stages.v1_kv.client import ClientError
 from stages.v1_kv.errors import ApiError
-from stages.v2_1_election.bully import BullyElector, ElectionConfig, Send
 from stages.v2_1_election.client import ClusterStatus
-from stages.v2_1_election.messages import MESSAGE_TYPES
-from stages.v2_1_election.peers import PeerView
+from stages.v2_1_election.core import Elector, ElectorFactory, Send, Storage
+from stages.v2_1_election.peers import PEER_GRACE_INTERVALS, PEER_OUTAGE_INTERVALS, PeerView
 from stages.v2_1_election.transport import PeerLanes
 from stages.v2_registry.models import InvalidMessage
 from stages.v2_registry.node import (
@@ -49,10 +51,6 @@ from stages.v2_registry.server import read_json
 
 log = logging.getLogger(__name__)
 
-# A peer the registry stops listing still counts for this many registry heartbeat
-# intervals (5 s at the defaults, the registry's TTL): see stages/v2_1_election/peers.py.
-PEER_GRACE_INTERVALS = 5
-
 
 @dataclass
 class Seen:
@@ -62,7 +60,7 @@ class Seen:
     view_version: int = -1  # PeerView.version last handed to the core
 
 
-ELECTOR = web.AppKey("elector", BullyElector)
+ELECTOR = web.AppKey("elector", Elector)
 PEERS = web.AppKey("peers", PeerView)
 LANES = web.AppKey("lanes", PeerLanes)
 SEEN = web.AppKey("seen", Seen)
@@ -114,16 +112,17 @@ async def receive_message(request: web.Request) -> web.Response:
             "this node has not joined the cluster yet "
             "(its registration with the registry has not succeeded)",
         )
-    kind = request.match_info["kind"]
-    if kind not in MESSAGE_TYPES:
+    elector, kind = request.app[ELECTOR], request.match_info["kind"]
+    types = {cls.kind: cls for cls in elector.messages}  # what this algorithm's nodes send
+    if kind not in types:
+        known = ", ".join(types)
         raise ApiError(
-            404, "unknown_message", f"no message type {kind!r}; known: {', '.join(MESSAGE_TYPES)}"
+            404, "unknown_message", f"{elector.algorithm} has no message {kind!r}; known: {known}"
         )
     try:
-        message = MESSAGE_TYPES[kind].from_json(await read_json(request))
+        message = types[kind].from_json(await read_json(request))
     except InvalidMessage as exc:
         raise ApiError(400, "invalid_message", str(exc)) from None
-    elector = request.app[ELECTOR]
     if message.sender == elector.name:
         raise ApiError(
             400,
@@ -162,7 +161,7 @@ async def get_status(request: web.Request) -> web.Response:
 async def run_election(app: web.Application, tick_every: float) -> None:
     """Forever: pass on membership changes, let time pass, send what the core says."""
     elector, membership = app[ELECTOR], app[MEMBERSHIP]
-    stall = 2 * elector.config.heartbeat_interval  # a gap this long means we were not running
+    stall = 2 * elector.timings.heartbeat_interval  # a gap this long means we were not running
     joined = False
     last = time.monotonic()
     while True:
@@ -188,7 +187,7 @@ async def watch_peers(app: web.Application, every: float) -> None:
     """Refresh the peer list more often than the registry heartbeat (every second) does.
 
     An election must know who is out there before its first timeout, so a node
-    looks at the registry twice per ``leader_timeout``.
+    looks at the registry twice per leader timeout (``Timings.leader_timeout``).
     """
     while True:
         await refresh_peers(app)
@@ -197,17 +196,17 @@ async def watch_peers(app: web.Application, every: float) -> None:
 
 async def election(app: web.Application) -> AsyncIterator[None]:
     """The election runs exactly while the app does; messages in flight end with it."""
-    config = app[ELECTOR].config
+    timings = app[ELECTOR].timings
     app[LANES] = PeerLanes(
         app[SESSION],
         url_of=app[PEERS].url,
         refresh=lambda: refresh_peers(app),
-        timeout=config.answer_timeout,  # no message is worth waiting for longer than an answer
-        min_backoff=config.heartbeat_interval,
+        timeout=timings.message_timeout,  # no message is worth waiting for longer than an answer
+        min_backoff=timings.heartbeat_interval,
     )
     tasks = [
-        asyncio.create_task(run_election(app, config.heartbeat_interval / 10)),
-        asyncio.create_task(watch_peers(app, config.leader_timeout / 2)),
+        asyncio.create_task(run_election(app, timings.heartbeat_interval / 10)),
+        asyncio.create_task(watch_peers(app, timings.leader_timeout / 2)),
     ]
     yield
     for task in tasks:
@@ -222,17 +221,22 @@ async def election(app: web.Application) -> AsyncIterator[None]:
 
 # --8<-- [start:create_election_app]
 def create_election_app(
-    config: NodeConfig, election_config: ElectionConfig, rng: random.Random | None = None
+    config: NodeConfig,
+    new_elector: ElectorFactory,
+    storage: Storage | None = None,
+    rng: random.Random | None = None,
 ) -> web.Application:
-    """The v2 node's app, plus the election and its routes."""
+    """The v2 node's app, plus the election (whichever ``new_elector`` builds) and its routes.
+
+    ``storage`` keeps the core's term and vote across restarts (``--data-dir``), for the
+    algorithms that need it; None keeps nothing.
+    """
     app = create_node_app(config)
-    app[ELECTOR] = BullyElector(
-        config.name, election_config, rng or random.Random(), time.monotonic()
-    )
+    app[ELECTOR] = new_elector(config.name, rng or random.Random(), time.monotonic(), storage)
     app[PEERS] = PeerView(
         config.name,
         grace=PEER_GRACE_INTERVALS * config.heartbeat_interval,
-        outage=2 * config.heartbeat_interval,  # we ask at least once per interval
+        outage=PEER_OUTAGE_INTERVALS * config.heartbeat_interval,  # we ask at least that often
     )
     app[SEEN] = Seen()
     app.router.add_post("/cluster/{kind}", receive_message)

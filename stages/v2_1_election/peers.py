@@ -30,6 +30,12 @@ from stages.v2_registry.models import NodeInfo
 
 log = logging.getLogger(__name__)
 
+# A peer the registry stops listing still counts for this many registry heartbeat
+# intervals (5 s at the defaults, the registry's TTL); a silence of more than this many
+# between two answers means the registry was away. The node and the simulator use both.
+PEER_GRACE_INTERVALS = 5
+PEER_OUTAGE_INTERVALS = 2
+
 
 # --8<-- [start:peer_view]
 class PeerView:

@@ -12,8 +12,11 @@ share of the node:
   has no pool limit to wait behind (the lanes bound the connections instead).
 * **Peers that have never answered are probed, sparingly.** A lane to a name the
   node has never had a reply from starts at most :data:`PROBES_PER_SECOND` times
-  a second, at most :data:`MAX_PROBES` of them at once (messages to the others
-  are dropped), and after a failure a pause
+  a second on average, in bursts of up to :data:`MAX_PROBES` (a candidate's first
+  round reaches every peer at once, even peers it has never talked to, as in a
+  majority vote where followers only ever talk to the leader), at most
+  :data:`MAX_PROBES` of them at once (messages to the others are dropped), and
+  after a failure a pause
   that doubles up to :data:`MAX_BACKOFF`; a thousand made-up registrations cost
   next to nothing. A peer that has answered before, or sends us a message, is
   always tried at once: a real node that restarts or resumes must hear its
@@ -36,7 +39,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
-from stages.v2_1_election.bully import Send
+from stages.v2_1_election.core import Send
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +75,8 @@ class PeerLanes:
         self.failures: dict[str, int] = {}  # never-answered peers -> failed tries in a row
         self.retry_at: dict[str, float] = {}  # never-answered peers -> when to try again
         self.probes: set[str] = set()  # never-answered peers whose lane is busy
-        self.next_probe = 0.0  # when the next lane to a never-answered peer may start
+        self.probe_tokens = float(MAX_PROBES)  # lanes to never-answered peers we may start now
+        self.tokens_at = 0.0  # when the tokens were last counted
         self.waiting: list[Send] = []  # for names we have no address for, until a refresh
         self.refreshing: asyncio.Task[None] | None = None
         self.last_refresh = float("-inf")
@@ -133,11 +137,14 @@ class PeerLanes:
         """May an idle lane start now? Always, for a peer that has answered before."""
         if peer in self.answered:
             return True
-        if now < self.next_probe or len(self.probes) >= MAX_PROBES:
+        if len(self.probes) >= MAX_PROBES or self.retry_at.get(peer, 0.0) > now:
             return False
-        if self.retry_at.get(peer, 0.0) > now:
+        refill = (now - self.tokens_at) * PROBES_PER_SECOND  # a token bucket: bursts of
+        self.probe_tokens = min(float(MAX_PROBES), self.probe_tokens + refill)  # MAX_PROBES,
+        self.tokens_at = now  # PROBES_PER_SECOND on average
+        if self.probe_tokens < 1:
             return False
-        self.next_probe = now + 1 / PROBES_PER_SECOND
+        self.probe_tokens -= 1
         return True
 
     def heard_from(self, peer: str) -> None:

@@ -6,11 +6,12 @@ import argparse
 import asyncio
 import socket
 import uuid
+from collections.abc import Callable
 
 import aiohttp
 
 from stages.v1_kv.cli import fail, start_server
-from stages.v1_kv.client import ClientError, KVClient
+from stages.v1_kv.client import ClientError
 from stages.v1_kv.runner import (
     add_server_arguments,
     bound_port,
@@ -20,7 +21,7 @@ from stages.v1_kv.runner import (
     serve,
 )
 from stages.v1_kv.server import DEFAULT_MAX_VALUE_BYTES
-from stages.v2_registry.client import RegistryClient
+from stages.v2_registry.client import RegistryClient, pid_of
 from stages.v2_registry.demo import NodeSpec, run_demo
 from stages.v2_registry.membership import DEFAULT_HEARTBEAT_INTERVAL
 from stages.v2_registry.models import NAME_PATTERN, NAME_RULE, InvalidMessage, NodeInfo, check_host
@@ -178,15 +179,6 @@ def nodes_table(nodes: list[NodeInfo], pids: list[int | None]) -> str:
     return format_table(rows)
 
 
-async def pid_of(url: str, session: aiohttp.ClientSession, timeout: float) -> int | None:
-    """The process id a node reports in its ``/health``, or None if it does not answer."""
-    try:
-        pid = (await KVClient(url, timeout=min(timeout, 1.0), session=session).health())["pid"]
-    except (ClientError, KeyError, TypeError, ValueError):
-        return None
-    return pid if isinstance(pid, int) else None
-
-
 async def _fetch_nodes(url: str, timeout: float) -> tuple[list[NodeInfo], list[int | None]]:
     async with aiohttp.ClientSession() as session:  # one session for every call
         nodes = await RegistryClient(url, timeout=timeout, session=session).nodes()
@@ -203,7 +195,9 @@ def run_nodes(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_nodes_parser(parser: argparse.ArgumentParser) -> None:
+def add_nodes_parser(
+    parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int] = run_nodes
+) -> None:
     parser.add_argument(
         "--registry",
         "-ra",
@@ -218,7 +212,7 @@ def add_nodes_parser(parser: argparse.ArgumentParser) -> None:
         default=5.0,
         help="seconds to wait for the registry (default: %(default)s)",
     )
-    parser.set_defaults(func=run_nodes)
+    parser.set_defaults(func=run)
 
 
 # -- ddb v2 demo ------------------------------------------------------------------------
@@ -253,8 +247,15 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    """Add ``v2`` and ``nodes`` to the ``ddb`` command."""
+def register(
+    commands: argparse._SubParsersAction,
+    run_nodes: Callable[[argparse.Namespace], int] = run_nodes,
+) -> None:
+    """Add ``v2`` and ``nodes`` to the ``ddb`` command.
+
+    ``run_nodes`` is the hook a later stage uses to show more in ``ddb nodes`` (v2.1 adds
+    each node's role, term and leader), instead of replacing the handler after the fact.
+    """
     v2 = commands.add_parser("v2", help="stage v2: registry, heartbeats and expiry")
     sub = v2.add_subparsers(dest="v2_command", required=True, metavar="COMMAND")
     add_registry_parser(
@@ -286,7 +287,8 @@ def register(commands: argparse._SubParsersAction) -> None:
             "nodes",
             help="list the nodes a registry knows",
             description="Print the registry's table of live nodes.",
-        )
+        ),
+        run_nodes,
     )
 
 

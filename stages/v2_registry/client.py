@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from stages.v1_kv.client import HttpClient, RequestFailed
+import aiohttp
+
+from stages.v1_kv.client import ClientError, HttpClient, KVClient, RequestFailed
 from stages.v2_registry.models import InvalidMessage, NodeInfo, Registration
 
 T = TypeVar("T")
@@ -69,3 +71,12 @@ class RegistryClient(HttpClient):
             raise self._invalid(f"the answer to {what} has no {exc} field") from None
         except (InvalidMessage, TypeError, ValueError) as exc:
             raise self._invalid(f"the answer to {what} is not a registry's ({exc})") from None
+
+
+async def pid_of(url: str, session: aiohttp.ClientSession, timeout: float) -> int | None:
+    """The process id a node reports in its ``/health``, or None if it does not answer."""
+    try:
+        pid = (await KVClient(url, timeout=min(timeout, 1.0), session=session).health())["pid"]
+    except (ClientError, KeyError, TypeError, ValueError):
+        return None
+    return pid if isinstance(pid, int) else None

@@ -6,7 +6,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from stages.v2_1_election.bully import ElectionConfig
+from stages.v2_1_election.algorithms import ALGORITHMS
 from stages.v2_1_election.node import create_election_app
 from stages.v2_registry.node import MEMBERSHIP, NodeConfig
 from stages.v2_registry.server import RegistryConfig, create_registry_app
@@ -20,10 +20,13 @@ async def registry(aiohttp_server) -> TestServer:
     return await aiohttp_server(create_registry_app(RegistryConfig(ttl=1.0)))
 
 
-def election_app(registry: TestServer, name: str, port: int) -> web.Application:
+def election_app(
+    registry: TestServer, name: str, port: int, election: str = "bully", size: int = 3
+) -> web.Application:
     registry_url = str(registry.make_url("")).rstrip("/")
     config = NodeConfig(name, registry_url, port, heartbeat_interval=0.2)
-    return create_election_app(config, ElectionConfig())
+    algorithm = ALGORITHMS[election]
+    return create_election_app(config, algorithm.factory(algorithm.settings(size)))
 
 
 @pytest.fixture
@@ -73,6 +76,12 @@ async def test_a_heartbeat_from_a_newer_term_makes_the_node_follow(lone: TestCli
         (
             "/cluster/coronation",
             {"type": "heartbeat", "sender": "n2", "term": 1},
+            404,
+            "unknown_message",
+        ),
+        (  # a message of majority vote, to a Bully node
+            "/cluster/vote",
+            {"type": "vote", "sender": "n2", "term": 1, "granted": True},
             404,
             "unknown_message",
         ),
@@ -152,6 +161,36 @@ async def test_bad_cluster_messages_are_refused_with_json_errors(
     assert (await status(lone))["term"] == 0  # nothing reached the election
 
 
+async def test_three_in_process_quorum_nodes_agree_on_one_leader_by_majority_vote(
+    registry: TestServer, unused_tcp_port_factory
+) -> None:
+    ports = [unused_tcp_port_factory() for _ in range(3)]
+    servers = [
+        TestServer(election_app(registry, f"n{i}", port, "quorum"), host="127.0.0.1", port=port)
+        for i, port in enumerate(ports, start=1)
+    ]
+    clients = [TestClient(server) for server in servers]
+    try:
+        for client in clients:
+            await client.start_server()
+
+        async def agreed() -> bool:
+            views = [await status(client) for client in clients]
+            leaders = [v["name"] for v in views if v["role"] == "leader"]
+            return len(leaders) == 1 and all(v["leader"] == leaders[0] for v in views)
+
+        await wait_until(agreed, timeout=8, what="three quorum nodes to agree on a leader")
+        assert {(await status(c))["algorithm"] for c in clients} == {"quorum"}
+        resp = await clients[0].post(
+            "/cluster/election", json={"type": "election", "sender": "n2", "term": 9}
+        )
+        assert resp.status == 404  # a Bully message means nothing to majority vote
+        assert "quorum has no message 'election'" in (await resp.json())["error"]["message"]
+    finally:
+        for client in clients:
+            await client.close()
+
+
 async def test_three_in_process_nodes_elect_the_highest(
     registry: TestServer, unused_tcp_port_factory
 ) -> None:
@@ -184,7 +223,9 @@ async def test_a_node_the_registry_has_not_accepted_takes_no_part(
     aiohttp_client, unused_tcp_port: int
 ) -> None:
     config = NodeConfig("n1", f"http://127.0.0.1:{unused_tcp_port}", 9001, heartbeat_interval=0.2)
-    node: TestClient = await aiohttp_client(create_election_app(config, ElectionConfig()))
+    bully = ALGORITHMS["bully"]
+    app = create_election_app(config, bully.factory(bully.settings()))
+    node: TestClient = await aiohttp_client(app)
     resp = await node.post("/cluster/victory", json={"type": "victory", "sender": "n2", "term": 3})
     assert resp.status == 503
     assert (await resp.json())["error"]["code"] == "not_registered"

@@ -12,10 +12,11 @@ from stages.v2_1_election.bully import ElectionConfig
 from stages.v2_1_election.sim.checkers import (
     election_safety,
     liveness,
-    liveness_bound,
+    longest_overlap,
     single_leader,
     stability,
 )
+from stages.v2_1_election.sim.partitions import disruptions, majority_liveness, minority_leader
 from stages.v2_1_election.sim.report import budget
 
 pytestmark = pytest.mark.timeout(10)
@@ -139,7 +140,7 @@ def test_the_liveness_bound_adds_up_the_timeouts() -> None:
     config = ElectionConfig(
         heartbeat_interval=0.1, leader_timeout=0.5, answer_timeout=0.2, victory_timeout=0.5
     )
-    assert liveness_bound(config) == pytest.approx(0.5 * 1.2 + 0.2 + 0.5 + 0.1)
+    assert config.timings().liveness_bound == pytest.approx(0.5 * 1.2 + 0.2 + 0.5 + 0.1)
 
 
 def test_the_budget_counts_messages_while_electing_and_while_settled() -> None:
@@ -149,3 +150,55 @@ def test_the_budget_counts_messages_while_electing_and_while_settled() -> None:
     spent = budget(records)
     assert (spent.elections, spent.election_messages, spent.settled_messages) == (1, 2, 2)
     assert spent.settled_seconds == pytest.approx(2.0)
+
+
+# -- the checkers that count to a majority -------------------------------------------------
+
+FIVE = ["n1", "n2", "n3", "n4", "n5"]
+
+
+def start5() -> dict:
+    return {"t": 0.0, "event": "start", "nodes": FIVE}
+
+
+def agreed(t: float, leader: str, term: int, nodes: list[str]) -> list[dict]:
+    return [role(t, n, "leader" if n == leader else "follower", term, leader) for n in nodes]
+
+
+def test_a_leader_elected_on_the_minority_side_is_reported() -> None:
+    split = event(1.0, "partition", groups=[["n1", "n2"], ["n3", "n4", "n5"]])
+    records = [start5(), *agreed(0.5, "n5", 1, FIVE), split, role(1.8, "n2", "leader", 2)]
+    verdict = minority_leader(records)
+    assert (verdict.ok, verdict.at, verdict.nodes) == (False, 1.8, ("n1", "n2"))
+    records[-1] = role(1.8, "n3", "leader", 2)
+    assert minority_leader(records).ok is True
+
+
+def test_a_leader_may_overlap_a_stale_one_only_within_the_bound() -> None:
+    split = event(1.0, "partition", groups=[["n4", "n5"], ["n1", "n2", "n3"]])
+    records = [start5(), *agreed(0.5, "n5", 1, FIVE), split, role(1.6, "n2", "leader", 2)]
+    records += [role(1.9, "n5", "follower", 1), event(3.0, "end")]
+    assert single_leader(records).ok is False  # any overlap, with no bound
+    assert single_leader(records, bound=0.5).ok is True  # 0.3 s, within 0.5 s
+    assert single_leader(records, bound=0.2).ok is False
+    assert longest_overlap(records) == pytest.approx(0.3)
+
+
+def test_a_connected_majority_without_a_leader_breaks_majority_liveness() -> None:
+    split = event(1.0, "partition", groups=[["n4", "n5"], ["n1", "n2", "n3"]])
+    records = [start5(), *agreed(0.5, "n5", 1, FIVE), split, role(1.5, "n1", "candidate", 2)]
+    records += [event(5.0, "end")]
+    verdict = majority_liveness(records, bound=3.0)
+    assert (verdict.ok, verdict.at, verdict.nodes) == (False, 4.0, ("n1", "n2", "n3"))
+    records[-1:] = [*agreed(3.5, "n1", 2, ["n1", "n2", "n3"]), event(5.0, "end")]
+    assert majority_liveness(records, bound=3.0).ok is True
+
+
+def test_a_node_back_from_a_partition_that_raises_the_majoritys_term_is_a_disruption() -> None:
+    split = event(1.0, "partition", groups=[["n5"], ["n1", "n2", "n3", "n4"]])
+    records = [start5(), *agreed(0.5, "n4", 1, FIVE), split, role(1.6, "n5", "candidate", 7)]
+    records += [event(3.0, "heal"), role(3.01, "n4", "follower", 7), event(5.0, "end")]
+    verdict = disruptions(records, window=3.0)
+    assert (verdict.ok, verdict.at, verdict.nodes) == (False, 3.01, ("n4",))
+    records[-2] = role(3.01, "n5", "follower", 1, "n4")  # it just follows: no disruption
+    assert disruptions(records, window=3.0).ok is True

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from stages.v2_1_election.algorithms import bully_settings
 from stages.v2_1_election.bully import Role, Send
 from stages.v2_1_election.messages import Message
 from stages.v2_1_election.sim import cli
-from stages.v2_1_election.sim.algorithms import ALGORITHMS, Algorithm, ElectorFactory
+from stages.v2_1_election.sim.algorithms import ALGORITHMS, CLAIMS, Algorithm
 from stages.v2_1_election.sim.figures import DOCS_FIGURES, FIGURES, write_all
 
 pytestmark = pytest.mark.timeout(60)
@@ -91,11 +92,12 @@ class Usurper:
 
 @pytest.fixture
 def usurper(monkeypatch: pytest.MonkeyPatch) -> None:
-    def build(config: object) -> ElectorFactory:
-        return Usurper
+    def new_usurper(name: str, settings: object, rng: object, now: float, _: None) -> Usurper:
+        return Usurper(name, rng, now)
 
-    claims = {"election safety": frozenset[str]()}
-    monkeypatch.setitem(ALGORITHMS, "usurper", Algorithm("usurper", build, claims))
+    usurper = Algorithm("usurper", "everyone leads term 1", bully_settings, new_usurper)
+    monkeypatch.setitem(ALGORITHMS, "usurper", usurper)
+    monkeypatch.setitem(CLAIMS, "usurper", {"election safety": frozenset[str]()})
 
 
 def test_a_broken_promise_exits_1_and_names_the_seeds(usurper: None, capsys) -> None:
@@ -117,6 +119,8 @@ def test_a_broken_promise_exits_1_and_names_the_seeds(usurper: None, capsys) -> 
         (["--scenario", "no/such/file.txt"], "cannot read no/such/file.txt"),
         (["--nemesis", "crash", "--scenario", FAILOVER], "not allowed with argument"),
         (["--trials", "3", "--svg", "x.svg"], "record one run: leave out --trials"),
+        (["--no-pre-vote"], "--no-pre-vote and --no-check-quorum are for --algorithm quorum"),
+        (["--algorithm", "paxos"], "invalid choice: 'paxos'"),
     ],
 )
 def test_bad_arguments_are_argparse_errors_without_a_traceback(args, complaint) -> None:
@@ -124,6 +128,17 @@ def test_bad_arguments_are_argparse_errors_without_a_traceback(args, complaint) 
     assert result.returncode == 2
     assert complaint in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_trials_of_majority_vote_report_the_longest_overlap_and_the_cost_of_an_election(
+    capsys,
+) -> None:
+    args = ["--algorithm", "quorum", "--nemesis", "crash,pause,partition", "--trials", "3"]
+    assert cli.main([*args, "--duration", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "  election safety         0 violated" in out
+    assert "  longest overlap of two leaders: " in out
+    assert " s to an agreed leader and " in out
 
 
 def test_an_output_that_cannot_be_written_is_a_one_line_error(tmp_path: Path) -> None:

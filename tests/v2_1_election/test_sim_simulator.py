@@ -17,9 +17,10 @@ from typing import ClassVar
 
 import pytest
 
+from stages.v2_1_election.algorithms import ALGORITHMS, bully_settings
 from stages.v2_1_election.bully import Role, Send
+from stages.v2_1_election.core import Algorithm
 from stages.v2_1_election.messages import Heartbeat, Message
-from stages.v2_1_election.sim.algorithms import ALGORITHMS, Algorithm, ElectorFactory
 from stages.v2_1_election.sim.nemesis import (
     Fault,
     ScenarioError,
@@ -70,7 +71,17 @@ def test_sixty_virtual_seconds_with_faults_take_well_under_a_second() -> None:
     assert time.perf_counter() - started < 1.0
 
 
-SIM_MODULES = ["algorithms", "network", "nemesis", "simulator", "checkers", "trace", "svg"]
+SIM_MODULES = [
+    "algorithms",
+    "network",
+    "nemesis",
+    "simulator",
+    "checkers",
+    "partitions",
+    "replay",
+    "trace",
+    "svg",
+]
 
 
 @pytest.mark.parametrize("module", [*SIM_MODULES, "report", "figures", "cli"])
@@ -107,7 +118,29 @@ def test_messages_to_a_crashed_node_are_lost() -> None:
 def test_the_registry_forgets_a_crashed_node_after_the_ttl_and_relists_it_on_restart() -> None:
     records = run("1.0 crash n5\n8.0 restart n5", duration=10)
     listed = [(r["t"], r["nodes"]) for r in events(records, "members")]
-    assert listed == [(6.0, ["n1", "n2", "n3", "n4"]), (8.0, NODES)]
+    assert listed == [(0.0, NODES), (6.0, ["n1", "n2", "n3", "n4"]), (8.0, NODES)]
+
+
+def test_peers_outlive_a_registry_restart_so_it_changes_no_leader() -> None:
+    for algorithm in ("bully", "quorum"):
+        scenario = "".join(f"{t} registry-restart\n" for t in (2.0, 4.5, 7.0, 7.3))
+        records = run(scenario, duration=12, algorithm=algorithm)
+        assert len(events(records, "registry-restart")) == 4
+        assert len(events(records, "role", role="leader")) == 1, algorithm  # the first, only
+        emptied = [r for r in events(records, "members") if len(r["nodes"]) < 5]
+        assert emptied and all(r["t"] >= 2.0 for r in emptied)  # nodes read it half empty
+
+
+def test_random_registry_restarts_change_no_leader_in_either_algorithm() -> None:
+    for algorithm in ("bully", "quorum"):
+        for seed in range(1, 11):
+            config = SimConfig(
+                algorithm=algorithm, seed=seed, duration=30, nemesis=(("registry-restart", 0.3),)
+            )
+            records = simulate(config).records
+            assert len(events(records, "registry-restart")) > 0
+            leaders = events(records, "role", role="leader")
+            assert len(leaders) == 1, f"{algorithm} seed {seed}: {leaders}"
 
 
 def test_a_partition_drops_what_crosses_it_and_nothing_else() -> None:
@@ -162,10 +195,13 @@ class Recorder:
 
 @pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, float, str]]:
-    def build(config: object) -> ElectorFactory:
-        return Recorder
+    def new_recorder(
+        name: str, settings: object, rng: random.Random, now: float, _: None
+    ) -> Recorder:
+        return Recorder(name, rng, now)
 
-    monkeypatch.setitem(ALGORITHMS, "recorder", Algorithm("recorder", build, claims={}))
+    recorder = Algorithm("recorder", "records every call", bully_settings, new_recorder)
+    monkeypatch.setitem(ALGORITHMS, "recorder", recorder)
     Recorder.calls = []
     return Recorder.calls
 
@@ -185,7 +221,7 @@ def test_a_resumed_node_is_told_then_ticks_then_reads_its_queue_in_order(recorde
     # runs, and only then are the requests that waited read, in order.
     assert after[:2] == ["resumed", "tick"]
     assert after[2 : 2 + len(held)] == ["receive"] * len(held)
-    assert after[2 + len(held)] == "set_peers"
+    assert "set_peers" not in after  # then it reads the registry: nothing changed, nothing said
 
 
 def test_ticks_fall_on_the_real_nodes_grid_of_a_tenth_of_a_heartbeat(recorder: list) -> None:

@@ -29,7 +29,7 @@ def trial_results(nemesis: tuple[tuple[str, float], ...], seeds: range) -> dict[
     found: dict[str, list] = defaultdict(list)
     for seed in seeds:
         records = simulate(SimConfig(seed=seed, duration=30, nemesis=nemesis)).records
-        for verdict in check(records, ElectionConfig()):
+        for verdict in check(records, ElectionConfig().timings()):
             if verdict.ok is not True:
                 found[verdict.name].append((seed, verdict.ok, verdict.detail))
     return found
@@ -61,7 +61,7 @@ def test_a_partition_splits_the_brain_in_the_figure_scenario() -> None:
     text = (SCENARIOS / "split-brain.txt").read_text(encoding="utf-8")
     faults = tuple(parse_scenario(text, node_names(5)))
     records = simulate(SimConfig(seed=1, duration=5, scenario=faults)).records
-    verdicts = {v.name: v for v in check(records, ElectionConfig())}
+    verdicts = {v.name: v for v in check(records, ElectionConfig().timings())}
     split = verdicts["single leader"]
     assert split.ok is False
     assert set(split.nodes) == {"n2", "n5"}  # a leader on each side

@@ -123,6 +123,22 @@ async def test_a_peer_that_never_answered_is_tried_less_and_less(session, hangup
     assert 3 <= hangup.connections <= 8, f"{hangup.connections} tries in 3 s to a silent peer"
 
 
+async def test_a_first_round_reaches_every_peer_never_talked_to(aiohttp_server, session) -> None:
+    # Majority vote: followers only ever talk to the leader, so when it dies a candidate's
+    # RequestVote goes to peers it has never heard from. All of them must get it at once.
+    peers = {f"n{i}": Peer() for i in range(2, 6)}
+    urls = {
+        name: str((await aiohttp_server(p.app())).make_url("")).rstrip("/")
+        for name, p in peers.items()
+    }
+    lanes = lanes_for(session, urls)
+    lanes.send([beat(name) for name in peers])
+    await wait_until(
+        lambda: all(p.received == 1 for p in peers.values()), timeout=2, what="all four peers"
+    )
+    await lanes.close()
+
+
 async def test_a_peer_that_answered_before_is_tried_at_every_message(session, hangup) -> None:
     lanes = lanes_for(session, {"n2": await hangup.start()})
     lanes.heard_from("n2")  # it was alive once: now it is down, perhaps restarting

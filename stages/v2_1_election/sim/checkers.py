@@ -15,93 +15,13 @@ well on a hand-made list of records as on a run of the simulator.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
-from stages.v2_1_election.bully import ElectionConfig
+from stages.v2_1_election.core import Timings
+from stages.v2_1_election.sim.partitions import disruptions, majority_liveness, minority_leader
+from stages.v2_1_election.sim.replay import Cluster, Verdict, plural
 from stages.v2_1_election.sim.trace import Record
 
-
-@dataclass(frozen=True)
-class Verdict:
-    """One checker's finding: ``ok`` is None when the property could not be checked."""
-
-    name: str
-    ok: bool | None
-    detail: str
-    at: float | None = None  # when the first violation happened
-    nodes: tuple[str, ...] = ()  # who was involved
-
-
-CHANGES = frozenset({"role", "crash", "restart", "pause", "resume", "partition", "heal"})
-
-
-# --8<-- [start:replay]
-@dataclass
-class Cluster:
-    """The cluster's state as the trace tells it, event by event."""
-
-    roles: dict[str, tuple[str, str | None, int]] = field(default_factory=dict)
-    crashed: set[str] = field(default_factory=set)
-    paused: set[str] = field(default_factory=set)
-    partitioned: bool = False
-    back_at: dict[str, float] = field(default_factory=dict)  # last restart or resume
-    healed_at: float = float("-inf")  # when the last partition healed
-
-    def apply(self, record: Record) -> bool:
-        """Take one record into account; say whether it changed who runs or leads."""
-        event, node = record["event"], record.get("node")
-        if event not in CHANGES:
-            return False
-        t = record["t"]
-        if event == "role":
-            self.roles[node] = (record["role"], record["leader"], record["term"])
-        elif event == "crash":
-            self.crashed.add(node)
-            self.paused.discard(node)
-        elif event == "restart":
-            self.crashed.discard(node)
-            self.back_at[node] = t
-        elif event == "pause":
-            self.paused.add(node)
-        elif event == "resume":
-            self.paused.discard(node)
-            self.back_at[node] = t
-        elif event == "partition":
-            self.partitioned = True
-        else:  # heal
-            self.partitioned, self.healed_at = False, t
-        return True
-
-    def running(self) -> list[str]:
-        return [n for n in sorted(self.roles) if n not in self.crashed and n not in self.paused]
-
-    def leaders(self) -> list[str]:
-        return [node for node in self.running() if self.roles[node][0] == "leader"]
-
-    def agreed_leader(self) -> str | None:
-        """The leader that every running node follows, at the leader's own term, if any."""
-        leaders = self.leaders()
-        if len(leaders) != 1:
-            return None
-        leader = leaders[0]
-        agreed = ("follower", leader, self.roles[leader][2])
-        followers = (node for node in self.running() if node != leader)
-        return leader if all(self.roles[node] == agreed for node in followers) else None
-
-
-# --8<-- [end:replay]
-
-
-def liveness_bound(config: ElectionConfig, margin: float = 0.1) -> float:
-    """How long after the faults stop the cluster must have agreed on a leader.
-
-    A follower notices its leader is gone within ``leader_timeout * (1 + jitter)``; the
-    election then takes at most ``answer_timeout`` (nobody above answers) plus
-    ``victory_timeout`` (somebody did, and its own election runs); ``margin`` covers
-    the network's latencies and the 10 ms tick.
-    """
-    detect = config.leader_timeout * (1 + config.jitter)
-    return round(detect + config.answer_timeout + config.victory_timeout + margin, 6)
+__all__ = ["Cluster", "Verdict", "check", "election_safety", "liveness", "single_leader"]
 
 
 # --8<-- [start:checkers]
@@ -117,9 +37,37 @@ def election_safety(records: Iterable[Record]) -> Verdict:
     return Verdict("election safety", True, f"{len(leader_of)} terms, one leader each")
 
 
-def single_leader(records: Sequence[Record]) -> Verdict:
-    """Overlaps that end at the instant they begin do not count: a leader resuming from a
-    pause reads the messages it missed, and steps down, before it can act as leader."""
+def single_leader(records: Sequence[Record], bound: float = 0.0) -> Verdict:
+    """Two running nodes acting as leader at once, for longer than ``bound`` seconds.
+
+    Overlaps that end at the instant they begin do not count: a leader resuming from a
+    pause reads the messages it missed, and steps down, before it can act as leader.
+    Majority vote cannot stop a leader cut off in a minority from believing it leads
+    until CheckQuorum tells it otherwise: its promise is a bounded overlap.
+    """
+    overlaps = _overlaps(records)
+    if not overlaps:
+        return Verdict("single leader", True, "never two leaders at once")
+    at, _, nodes = overlaps[0]
+    lengths = [end - start for start, end, _ in overlaps]
+    detail = (
+        f"{' and '.join(nodes)} both led at {at:.4f} s; {plural(len(overlaps), 'overlap')}, "
+        f"{sum(lengths):.3f} s in all, {max(lengths):.3f} s the longest"
+    )
+    if max(lengths) <= bound:
+        return Verdict("single leader", True, detail + f" (within the bound, {bound:g} s)")
+    long = next(o for o in overlaps if o[1] - o[0] > bound) if bound else overlaps[0]
+    if bound:
+        detail += f", longer than the bound ({bound:g} s)"
+    return Verdict("single leader", False, detail, long[0], long[2])
+
+
+def longest_overlap(records: Sequence[Record]) -> float:
+    """The longest time two running nodes both acted as leader (0 if never)."""
+    return max((end - start for start, end, _ in _overlaps(records)), default=0.0)
+
+
+def _overlaps(records: Sequence[Record]) -> list[tuple[float, float, tuple[str, ...]]]:
     cluster, overlaps = Cluster(), []  # (start, end, leaders) of each overlap
     since: tuple[float, tuple[str, ...]] | None = None
     for record in records:
@@ -133,16 +81,7 @@ def single_leader(records: Sequence[Record]) -> Verdict:
             since = None
     if since is not None:  # two leaders until the end
         overlaps.append((since[0], records[-1]["t"], since[1]))
-    overlaps = [(start, end, nodes) for start, end, nodes in overlaps if end > start]
-    if not overlaps:
-        return Verdict("single leader", True, "never two leaders at once")
-    at, _, nodes = overlaps[0]
-    lengths = [end - start for start, end, _ in overlaps]
-    detail = (
-        f"{' and '.join(nodes)} both led at {at:.4f} s; {_plural(len(overlaps), 'overlap')}, "
-        f"{sum(lengths):.3f} s in all, {max(lengths):.3f} s the longest"
-    )
-    return Verdict("single leader", False, detail, at, nodes)
+    return [(start, end, nodes) for start, end, nodes in overlaps if end > start]
 
 
 def liveness(records: Sequence[Record], bound: float) -> Verdict:
@@ -200,19 +139,18 @@ def stability(records: Iterable[Record], grace: float) -> Verdict:
 # --8<-- [end:checkers]
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
-
-
 def _views(cluster: Cluster) -> list[tuple[str, tuple[str, str | None, int]]]:
     return [(node, cluster.roles[node]) for node in cluster.running()]
 
 
-def check(records: Sequence[Record], config: ElectionConfig) -> list[Verdict]:
-    """Every checker, with the bounds that follow from the election's timings."""
+def check(records: Sequence[Record], timings: Timings) -> list[Verdict]:
+    """Every checker, with the bounds that follow from the algorithm's timings."""
     return [
         election_safety(records),
-        single_leader(records),
-        liveness(records, liveness_bound(config)),
-        stability(records, grace=2 * config.heartbeat_interval),
+        single_leader(records, timings.stale_leader_bound or 0.0),
+        minority_leader(records),
+        liveness(records, timings.liveness_bound),
+        majority_liveness(records, timings.liveness_bound),
+        stability(records, grace=2 * timings.heartbeat_interval),
+        disruptions(records, window=timings.liveness_bound),
     ]

@@ -12,11 +12,18 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from stages.v2_1_election.sim.algorithms import ALGORITHMS
-from stages.v2_1_election.sim.checkers import check, liveness_bound
+from stages.v2_1_election.algorithms import ALGORITHMS
+from stages.v2_1_election.core import ConfigError
+from stages.v2_1_election.sim.checkers import check, longest_overlap
 from stages.v2_1_election.sim.nemesis import ScenarioError, node_names, parse_kinds, parse_scenario
 from stages.v2_1_election.sim.network import NetworkConfig
-from stages.v2_1_election.sim.report import broken_promises, claimed, faults_seen, summary
+from stages.v2_1_election.sim.report import (
+    broken_promises,
+    budget,
+    claimed,
+    faults_seen,
+    summary,
+)
 from stages.v2_1_election.sim.simulator import SimConfig, simulate
 from stages.v2_1_election.sim.svg import lamport_svg
 from stages.v2_1_election.sim.trace import timeline
@@ -86,7 +93,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=nemesis,
         metavar="KINDS",
         help="random faults from the seed, e.g. crash,pause,partition or crash=0.2,pause; "
-        "rates in faults per second (defaults: crash 0.1, pause 0.1, partition 0.05); "
+        "rates in faults per second (defaults: crash 0.1, pause 0.1, partition 0.05, "
+        "registry-restart 0.05); "
         "they stop after two thirds of the run",
     )
     faults.add_argument("--scenario", type=Path, metavar="FILE", help="faults from a file")
@@ -103,6 +111,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="odds that a message arrives twice (until the faults stop)",
     )
     parser.add_argument("--trials", type=positive_int, help="run seeds SEED..SEED+N-1")
+    parser.add_argument(
+        "--forget-votes",
+        action="store_true",
+        help="restarted nodes lose their term and vote, as a node without --data-dir does",
+    )
+    quorum = parser.add_argument_group("majority vote (--algorithm quorum) without its guards")
+    quorum.add_argument("--no-pre-vote", action="store_true", help="campaign without asking first")
+    quorum.add_argument(
+        "--no-check-quorum", action="store_true", help="a leader never steps down on its own"
+    )
     output = parser.add_argument_group("output of a single run")
     output.add_argument("--trace", type=Path, metavar="FILE", help="JSON lines, every event")
     output.add_argument("--timeline", type=Path, metavar="FILE", help="the story, as text")
@@ -126,11 +144,21 @@ def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Si
             parser.error(f"--scenario {args.scenario}: {exc}")
     if args.trials and (args.trace or args.svg or args.timeline):
         parser.error("--trace, --timeline and --svg record one run: leave out --trials")
+    guards = {"pre_vote": not args.no_pre_vote, "check_quorum": not args.no_check_quorum}
+    if args.algorithm != "quorum" and not all(guards.values()):
+        parser.error("--no-pre-vote and --no-check-quorum are for --algorithm quorum")
+    overrides = guards if args.algorithm == "quorum" else {}
+    try:
+        settings = ALGORITHMS[args.algorithm].settings(args.nodes, **overrides)
+    except ConfigError as exc:
+        parser.error(str(exc))
     return SimConfig(
         nodes=args.nodes,
         seed=args.seed,
         duration=args.duration,
         algorithm=args.algorithm,
+        election=settings,
+        durable=not args.forget_votes,
         network=NetworkConfig(drop=args.drop, duplicate=args.duplicate),
         nemesis=tuple(sorted((args.nemesis or {}).items())),
         scenario=scenario,
@@ -141,8 +169,8 @@ def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Si
 def run_once(config: SimConfig, args: argparse.Namespace) -> int:
     trace = simulate(config)
     records = trace.records
-    verdicts = check(records, config.election)
-    print(summary(records, verdicts, liveness_bound(config.election)))
+    verdicts = check(records, config.election.timings())
+    print(summary(records, verdicts, config.election.timings().liveness_bound))
     outputs: list[tuple[Path | None, Callable[[], str]]] = [
         (args.trace, trace.to_jsonl),
         (args.timeline, lambda: timeline(records)),
@@ -168,22 +196,37 @@ def run_trials(config: SimConfig, trials: int) -> int:
     seeds = range(config.seed, config.seed + trials)
     violated: dict[str, list[int]] = defaultdict(list)
     broken: dict[str, list[int]] = defaultdict(list)
+    names: list[str] = []
+    overlap = (0.0, seeds[0])  # the longest two leaders overlapped, and in which run
+    elections, messages, seconds = 0, 0, 0.0  # over every run: the cost of electing
     for seed in seeds:
         records = simulate(replace(config, seed=seed)).records
         faults = faults_seen(records)
-        for verdict in check(records, config.election):
+        spent = budget(records)
+        elections += spent.elections
+        messages += spent.election_messages
+        seconds += spent.electing_seconds
+        overlap = max(overlap, (longest_overlap(records), seed), key=lambda o: o[0])
+        for verdict in check(records, config.election.timings()):
+            names += [verdict.name] if verdict.name not in names else []
             if verdict.ok is False:
                 violated[verdict.name].append(seed)
                 if claimed(config.algorithm, verdict, faults):
                     broken[verdict.name].append(seed)
     print(f"{trials} trials, seeds {seeds[0]} to {seeds[-1]}")
-    for name in ("election safety", "single leader", "liveness", "stability"):
+    for name in names:
         found, promised = violated[name], broken[name]
-        line = f"  {name:<16} {len(found):>4} violated"
+        line = f"  {name:<20} {len(found):>4} violated"
         if found:
             line += f", {len(promised)} of them where {config.algorithm} claims it"
             line += "; seeds " + ", ".join(map(str, (promised or found)[:8]))
         print(line)
+    print(f"  longest overlap of two leaders: {overlap[0]:.3f} s (seed {overlap[1]})")
+    if elections:
+        print(
+            f"  {elections} elections: {seconds / elections:.3f} s to an agreed leader and "
+            f"{messages / elections:.1f} messages each, on average"
+        )
     if any(violated.values()):
         print("replay one with --seed SEED (and the same other arguments), adding --svg FILE")
     return 1 if any(broken.values()) else 0

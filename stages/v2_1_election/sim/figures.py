@@ -20,24 +20,34 @@ DOCS_FIGURES = Path(__file__).resolve().parents[3] / "docs" / "figures"
 
 @dataclass(frozen=True)
 class Figure:
-    name: str  # the file is NAME.svg; with a scenario, it is scenarios/NAME.txt
+    name: str  # the file is NAME.svg
     seed: int
     duration: float
-    scenario: bool = True  # False: random crashes and pauses from the seed
+    scenario: str | None = None  # scenarios/SCENARIO.txt; None: crashes and pauses from the seed
     window: tuple[float, float] | None = None
+    algorithm: str = "bully"
+    durable: bool = True  # False: restarted nodes forget their vote (--forget-votes)
 
 
 FIGURES = (
-    Figure("failover", seed=1, duration=5.0),
-    Figure("split-brain", seed=1, duration=5.0),
-    Figure("stale-election", seed=3, duration=30.0, scenario=False, window=(16.0, 16.8)),
+    Figure("failover", seed=1, duration=5.0, scenario="failover"),
+    Figure("split-brain", seed=1, duration=5.0, scenario="split-brain"),
+    Figure("stale-election", seed=3, duration=30.0, window=(16.0, 16.8)),
+    Figure("quorum-stale-leader", 1, 5.0, "stale-leader", (1.4, 2.3), algorithm="quorum"),
+    Figure("bully-stale-leader", 1, 5.0, "stale-leader", (1.4, 2.3)),
+    Figure("double-vote", 1, 3.0, "double-vote", (1.9, 2.9), algorithm="quorum", durable=False),
 )
 
 
 def draw(figure: Figure) -> str:
-    config = SimConfig(seed=figure.seed, duration=figure.duration)
+    config = SimConfig(
+        seed=figure.seed,
+        duration=figure.duration,
+        algorithm=figure.algorithm,
+        durable=figure.durable,
+    )
     if figure.scenario:
-        text = (SCENARIOS / f"{figure.name}.txt").read_text(encoding="utf-8")
+        text = (SCENARIOS / f"{figure.scenario}.txt").read_text(encoding="utf-8")
         config = replace(config, scenario=tuple(parse_scenario(text, node_names(config.nodes))))
     else:
         config = replace(config, nemesis=(("crash", 0.1), ("pause", 0.1)))

@@ -9,6 +9,7 @@ A scenario is one fault per line, ``TIME ACTION [ARGUMENTS]``, times in virtual 
     6.5 resume n2          # kill -CONT: the queue is delivered, in order, then it ticks
     8.0 partition n1,n2 | n3,n4,n5
     11.0 heal
+    12.0 registry-restart  # the registry comes back empty, and fills up again
 
 Every node must be on one side of a partition. Faults stop at the last line; from then on
 the checkers expect the cluster to settle.
@@ -20,8 +21,13 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-ACTIONS = ("crash", "restart", "pause", "resume", "partition", "heal")
-KINDS = {"crash": 0.1, "pause": 0.1, "partition": 0.05}  # default rates, faults per second
+ACTIONS = ("crash", "restart", "pause", "resume", "partition", "heal", "registry-restart")
+KINDS = {  # default rates, faults per second
+    "crash": 0.1,
+    "pause": 0.1,
+    "partition": 0.05,
+    "registry-restart": 0.05,
+}
 
 
 class ScenarioError(ValueError):
@@ -83,9 +89,9 @@ def _parse_line(line: str) -> Fault:
     if action not in ACTIONS:
         raise ScenarioError(f"unknown action {action!r}; known: {', '.join(ACTIONS)}")
     arguments = arguments.strip()
-    if action == "heal":
+    if action in ("heal", "registry-restart"):
         if arguments:
-            raise ScenarioError("heal takes no arguments")
+            raise ScenarioError(f"{action} takes no arguments")
         return Fault(at, action)
     if action == "partition":
         groups = tuple(
@@ -185,6 +191,9 @@ def random_faults(
     healed_at = 0.0
     for at, kind in starts:
         down = {node: back for node, back in down.items() if back > at}
+        if kind == "registry-restart":
+            faults.append(Fault(at, kind))
+            continue
         if kind == "partition":
             if at < healed_at:
                 continue

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from stages.v2_1_election.sim.algorithms import ALGORITHMS
+from stages.v2_1_election.sim.algorithms import CLAIMS
 from stages.v2_1_election.sim.checkers import Cluster, Verdict
 from stages.v2_1_election.sim.trace import Record
 
@@ -27,7 +27,7 @@ def faults_seen(records: Sequence[Record]) -> set[str]:
 # --8<-- [start:claimed]
 def claimed(algorithm: str, verdict: Verdict, faults: set[str]) -> bool:
     """Does ``algorithm`` promise the property ``verdict`` checked, given these faults?"""
-    voided_by = ALGORITHMS[algorithm].claims.get(verdict.name)
+    voided_by = CLAIMS.get(algorithm, {}).get(verdict.name)
     return voided_by is not None and not faults & voided_by
 
 
@@ -44,6 +44,7 @@ class Budget:
     election_messages: int
     settled_seconds: float  # time during which every running node followed one leader
     settled_messages: int
+    electing_seconds: float = 0.0  # leaderless stretches with a candidate, until agreement
 
     def __str__(self) -> str:
         per_election = self.election_messages / self.elections if self.elections else 0.0
@@ -59,7 +60,7 @@ def budget(records: Sequence[Record]) -> Budget:
     """Count the messages sent while electing, and while settled."""
     cluster, settled_since, stood = Cluster(), None, False
     elections = election_messages = settled_messages = 0
-    settled_seconds = 0.0
+    settled_seconds = electing_seconds = unsettled_since = 0.0
     for record in records:
         if record["event"] == "send":
             if settled_since is None:
@@ -74,13 +75,16 @@ def budget(records: Sequence[Record]) -> Budget:
         if settled and settled_since is None:
             settled_since = record["t"]
             elections += stood
+            electing_seconds += record["t"] - unsettled_since if stood else 0.0
             stood = False
         elif not settled and settled_since is not None:
             settled_seconds += record["t"] - settled_since
-            settled_since = None
+            settled_since, unsettled_since = None, record["t"]
     if settled_since is not None:
         settled_seconds += records[-1]["t"] - settled_since
-    return Budget(elections + stood, election_messages, settled_seconds, settled_messages)
+    return Budget(
+        elections + stood, election_messages, settled_seconds, settled_messages, electing_seconds
+    )
 
 
 def summary(records: Sequence[Record], verdicts: Sequence[Verdict], bound: float) -> str:
@@ -122,7 +126,7 @@ def summary(records: Sequence[Record], verdicts: Sequence[Verdict], bound: float
     return "\n".join(lines)
 
 
-_KINDS = ("crash", "restart", "pause", "resume", "partition", "heal")
+_KINDS = ("crash", "restart", "pause", "resume", "partition", "heal", "registry-restart")
 
 
 def _reasons(dropped: Counter[str]) -> str:

@@ -16,31 +16,43 @@ import math
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from stages.v2_1_election.bully import ElectionConfig, Send
+from stages.v2_1_election.algorithms import ALGORITHMS
+from stages.v2_1_election.core import ElectionSettings, Elector, Send
 from stages.v2_1_election.messages import Message
-from stages.v2_1_election.sim.algorithms import ALGORITHMS, Elector
+from stages.v2_1_election.sim.directory import Directory
 from stages.v2_1_election.sim.nemesis import Fault, check_faults, node_names, random_faults
 from stages.v2_1_election.sim.network import Network, NetworkConfig
 from stages.v2_1_election.sim.trace import Trace
+from stages.v2_1_election.votefile import MemoryStorage
 
 
 @dataclass(frozen=True)
 class SimConfig:
     """One run. With ``nemesis`` rates, faults are drawn from the seed; with ``scenario``,
-    they are read from it. Faults (loss and duplication too) stop at ``calm_at``."""
+    they are read from it. Faults (loss and duplication too) stop at ``calm_at``.
+
+    ``election`` is the algorithm's own settings; left out, its defaults for ``nodes``
+    nodes. ``durable``: a restarted node keeps its term and vote (as with ``--data-dir``).
+    """
 
     nodes: int = 5
     seed: int = 1
     duration: float = 30.0
     algorithm: str = "bully"
-    election: ElectionConfig = field(default_factory=ElectionConfig)
+    election: ElectionSettings = None  # type: ignore[assignment]  # filled in below
+    durable: bool = True
     network: NetworkConfig = field(default_factory=NetworkConfig)
     nemesis: tuple[tuple[str, float], ...] = ()  # (fault kind, faults per second)
     scenario: tuple[Fault, ...] = ()
     ttl: float = 5.0  # the registry forgets a silent node this long after it falls silent
+    registry_interval: float = 1.0  # each node registers again this often (its heartbeat)
+
+    def __post_init__(self) -> None:
+        if self.election is None:
+            object.__setattr__(self, "election", ALGORITHMS[self.algorithm].settings(self.nodes))
 
     @property
     def calm_at(self) -> float:
@@ -51,7 +63,7 @@ class SimConfig:
 
     @property
     def tick_every(self) -> float:
-        return self.election.heartbeat_interval / 10  # as the real node's election loop
+        return self.election.timings().heartbeat_interval / 10  # as the real node's loop
 
 
 @dataclass(frozen=True)
@@ -71,9 +83,10 @@ class SimNode:
 
     name: str
     core: Elector | None = None  # None while crashed
+    storage: MemoryStorage = field(default_factory=MemoryStorage)  # the node's --data-dir
     paused: bool = False
     held: list[Envelope] = field(default_factory=list)  # arrived while paused
-    silent_since: float | None = None  # crashed or paused since (the registry will notice)
+    loops: int = 0  # the generation of its registry loops; a crash or pause stops them
     epoch: float = 0.0  # this process's ticks fall on epoch + k * tick_every
     next_tick: float | None = None
     state: tuple[str, str | None, int] | None = None  # (role, leader, term) last recorded
@@ -93,7 +106,8 @@ def quiet(logger: logging.Logger) -> Iterator[None]:
 class Simulator:
     def __init__(self, config: SimConfig) -> None:
         self.config = config
-        self.new_core = ALGORITHMS[config.algorithm].build(config.election)
+        self.new_core = ALGORITHMS[config.algorithm].factory(config.election)
+        self.tick_every = config.tick_every
         self.rng = random.Random(config.seed)  # the only source of randomness
         self.network = Network(config.network, random.Random(self.rng.getrandbits(64)))
         self.names = node_names(config.nodes)
@@ -104,7 +118,9 @@ class Simulator:
         check_faults(faults, self.names)
         self.faults = faults
         self.nodes = {name: SimNode(name) for name in self.names}
-        self.members = set(self.names)  # what the registry lists
+        self.directory = Directory(config.ttl, config.registry_interval)  # the real ones
+        self.poll_every = config.election.timings().leader_timeout / 2  # as watch_peers
+        self.listed: list[str] = []  # what the registry listed when last read
         self.trace = Trace()
         self.now = 0.0
         self.queue: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
@@ -120,10 +136,11 @@ class Simulator:
         config = self.config
         self.trace.add(0.0, "start", self._header())
         with quiet(logging.getLogger("stages")):
-            for name in self.names:
+            for name in self.names:  # every process starts, and registers
                 self._start_process(self.nodes[name])
-            for name in self.names:
-                self._settle(self.nodes[name], self._core(name).set_peers(self.names, 0.0))
+                self._beat(self.nodes[name], self.nodes[name].loops)
+            for name in self.names:  # then each reads the registry, and on its own schedule
+                self._poll(self.nodes[name], self.nodes[name].loops)
             for fault in self.faults:
                 self.at(fault.at, self.on_fault, fault)
             self.at(config.calm_at, self.on_calm)  # after the faults at the same instant
@@ -136,18 +153,16 @@ class Simulator:
     # --8<-- [end:loop]
 
     def _header(self) -> dict[str, Any]:
-        config, election = self.config, self.config.election
+        config = self.config
+        durable = {} if config.durable else {"durable": False}
         return {
             "algorithm": config.algorithm,
             "seed": config.seed,
             "nodes": self.names,
             "duration": config.duration,
             "calm_at": config.calm_at,
-            "heartbeat_interval": election.heartbeat_interval,
-            "leader_timeout": election.leader_timeout,
-            "answer_timeout": election.answer_timeout,
-            "victory_timeout": election.victory_timeout,
-            "jitter": election.jitter,
+            **asdict(config.election),  # type: ignore[call-overload]
+            **durable,
             "faults": [str(fault) for fault in self.faults],
         }
 
@@ -177,7 +192,7 @@ class Simulator:
         at the first grid point at or after the core's deadline: earlier ticks do nothing."""
         if node.core is None or node.paused:
             return
-        every = self.config.tick_every
+        every = self.tick_every
         step = max(math.floor((self.now - node.epoch) / every) + 1, 0)  # strictly after now
         step = max(step, math.ceil((node.core.deadline - node.epoch) / every))
         while node.epoch + step * every < node.core.deadline:  # rounding
@@ -262,6 +277,8 @@ class Simulator:
             self.network.partition(fault.groups)
         elif fault.action == "heal":
             self.network.heal()
+        elif fault.action == "registry-restart":
+            self.directory.restart()  # empty; it fills up again as the nodes' beats arrive
         else:
             assert fault.node is not None
             act = {
@@ -276,19 +293,20 @@ class Simulator:
         for envelope in node.held:  # a killed process takes its unread messages along
             self._outcome("drop", envelope, reason="crashed")
         node.core, node.paused, node.held, node.next_tick = None, False, [], None
-        self._fall_silent(node)
+        node.loops += 1  # it stops renewing its registration, and reading the registry
 
     def _restart(self, node: SimNode) -> None:
-        self._start_process(node)  # a fresh core: term 0, no leader, no memory
-        node.silent_since = None
+        if not self.config.durable:  # its --data-dir is gone, or it never had one
+            node.storage = MemoryStorage()
+        self._start_process(node)  # a fresh core: no leader; its term and vote if durable
         self._rejoin(node)
 
     def _pause(self, node: SimNode) -> None:
         node.paused, node.next_tick = True, None  # no ticks, and messages wait
-        self._fall_silent(node)
+        node.loops += 1  # nor registry heartbeats, nor reads
 
     def _resume(self, node: SimNode) -> None:
-        node.paused, node.silent_since = False, None
+        node.paused = False
         core = self._core(node.name)
         self._settle(node, core.resumed(self.now))  # the real node notices its loop stalled
         self._settle(node, core.tick(self.now))  # the overdue tick runs first, as in asyncio
@@ -298,42 +316,49 @@ class Simulator:
         self._rejoin(node)
 
     def _start_process(self, node: SimNode) -> None:
-        node.core = self.new_core(node.name, random.Random(self.rng.getrandbits(64)), self.now)
-        node.epoch = self.now + self.rng.uniform(0, self.config.tick_every)
+        rng = random.Random(self.rng.getrandbits(64))
+        node.core = self.new_core(node.name, rng, self.now, node.storage)
+        node.epoch = self.now + self.rng.uniform(0, self.tick_every)
         node.state = None  # record the fresh core's state
-
-    def _fall_silent(self, node: SimNode) -> None:
-        """The node stops renewing its registration; the registry forgets it after the TTL."""
-        if node.silent_since is None:  # a paused node that crashes was silent already
-            node.silent_since = self.now
-            self.at(self.now + self.config.ttl, self.on_expire, node, self.now)
-
-    def on_expire(self, node: SimNode, since: float) -> None:
-        """The registry's TTL ran out: everyone's peer list loses the silent node."""
-        if node.silent_since == since and node.name in self.members:
-            self.members.remove(node.name)
-            self._announce_members()
+        node.loops += 1
+        self.directory.start(node.name)  # a new process: it knows no peers yet
 
     def _rejoin(self, node: SimNode) -> None:
-        """A restarted or resumed node registers again and reads the registry's list."""
-        if node.name not in self.members:
-            self.members.add(node.name)
-            self._announce_members()
-        core = self._core(node.name)
-        self._settle(node, core.set_peers(sorted(self.members), self.now))
+        """A restarted or resumed node registers at once and reads the registry's list."""
+        node.loops += 1  # its loops start again, from now
+        self._beat(node, node.loops)
+        self._poll(node, node.loops)
 
-    def _announce_members(self) -> None:
-        self.trace.add(self.now, "members", {"nodes": sorted(self.members, key=self.names.index)})
-        for name in self.names:
-            node = self.nodes[name]
-            if node.core is not None and not node.paused:  # a paused node reads it on resume
-                self._settle(node, node.core.set_peers(sorted(self.members), self.now))
+    # --8<-- [end:faults]
+
+    # -- the registry, as each node sees it ------------------------------------------
+
+    # --8<-- [start:registry]
+    def _beat(self, node: SimNode, loops: int) -> None:
+        """The node's registry heartbeat: register again, every ``registry_interval``."""
+        if node.loops == loops:  # a crash or pause stopped this loop
+            self.directory.register(node.name, self.now)
+            self.at(self.now + self.config.registry_interval, self._beat, node, loops)
+
+    def _poll(self, node: SimNode, loops: int) -> None:
+        """The node reads the registry; a change of its peer view goes to the core."""
+        if node.loops != loops or node.core is None:
+            return
+        listed, changed = self.directory.read(node.name, self.now)
+        listed = sorted(listed, key=self.names.index)
+        if listed != self.listed:  # the trace shows what the registry lists, when it changes
+            self.listed = listed
+            self.trace.add(self.now, "members", {"nodes": listed})
+        if changed:  # as the real node's sync_peers: a changed view goes to the core
+            peers = sorted(self.directory.peers(node.name))
+            self._settle(node, node.core.set_peers(peers, self.now))
+        self.at(self.now + self.poll_every, self._poll, node, loops)
+
+    # --8<-- [end:registry]
 
     def on_calm(self) -> None:
         self.trace.add(self.now, "calm")
         self.network.calm()
-
-    # --8<-- [end:faults]
 
 
 def simulate(config: SimConfig) -> Trace:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from stages.v2_1_election.sim.trace import Record
+from stages.v2_1_election.sim.trace import CHATTER, Record
 
 COLOURS = {
     "heartbeat": "#9e9e9e",
@@ -25,8 +25,11 @@ COLOURS = {
     "victory": "#9467bd",
     "join": "#ff7f0e",
     "newer_term": "#8c564b",
+    "request_vote": "#1f77b4",
+    "vote": "#2ca02c",
+    "heartbeat_ack": "#c7c7c7",
 }
-SHADES = {"leader": "#ffd54f", "candidate": "#90caf9"}
+SHADES = {"leader": "#ffd54f", "candidate": "#90caf9", "pre-candidate": "#d4e8f7"}
 CRASH, PAUSE, PARTITION = "#d62728", "#fff3c4", "#f8bbd0"
 LEFT, COLUMN, TOP, PAD = 90.0, 120.0, 120.0, 0.02
 
@@ -129,7 +132,7 @@ def lamport_svg(
     width, height = LEFT + COLUMN * len(nodes) + 190, scale.bottom + 30
     drawing = Drawing()
     drawing.rect(0, 0, width, height, "#ffffff")
-    _draw_title_and_legend(drawing, header, start, end)
+    _draw_title_and_legend(drawing, records, start, end)
     _draw_axis(drawing, scale, width)
     _draw_periods(drawing, records, scale, x, start, end)
     _draw_messages(drawing, records, scale, x, start, end)
@@ -148,25 +151,34 @@ def lamport_svg(
 
 def _is_busy(record: Record) -> bool:
     kind = record.get("type", record.get("msg", {}).get("type"))
-    return kind != "heartbeat" and record["event"] not in ("start", "end", "members")
+    return kind not in CHATTER and record["event"] not in ("start", "end", "members")
 
 
-def _draw_title_and_legend(drawing: Drawing, header: Record, start: float, end: float) -> None:
+def _draw_title_and_legend(
+    drawing: Drawing, records: Sequence[Record], start: float, end: float
+) -> None:
+    header = records[0]
     title = (
         f"{header['algorithm']} · seed {header['seed']} · {len(header['nodes'])} nodes · "
         f"{start:g} s to {end:g} s (virtual)"
     )
     drawing.text(10, 20, title, ' font-size="14" font-weight="bold"')
-    for i, (kind, colour) in enumerate(COLOURS.items()):
+    sent = {r["msg"]["type"] for r in records if r["event"] == "send"}
+    kinds = [(kind, colour) for kind, colour in COLOURS.items() if kind in sent]
+    for i, (kind, colour) in enumerate(kinds):  # only the messages this algorithm sends
         lx = 10 + i * 100
         drawing.line(lx, 40, lx + 24, 40, colour, ' stroke-width="2"')
         drawing.text(lx + 28, 44, kind.replace("_", " "))
-    keys = [("leader", SHADES["leader"]), ("candidate", SHADES["candidate"]), ("paused", PAUSE)]
-    for i, (label, fill) in enumerate([*keys, ("partition", PARTITION)]):
+    roles = {r["role"] for r in records if r["event"] == "role"}
+    keys = [
+        (role, fill) for role, fill in SHADES.items() if role in roles or role != "pre-candidate"
+    ]
+    keys += [("paused", PAUSE), ("partition", PARTITION)]
+    for i, (label, fill) in enumerate(keys):
         drawing.rect(10 + i * 100, 56, 24, 12, fill, ' stroke="#bbbbbb"')
         drawing.text(38 + i * 100, 66, label)
-    drawing.cross(416, 62, 5, CRASH)
-    drawing.text(426, 66, "crash / message lost")
+    drawing.cross(16 + len(keys) * 100, 62, 5, CRASH)
+    drawing.text(26 + len(keys) * 100, 66, "crash / message lost")
     drawing.text(
         10, 88, "time goes down; stretched around events, squeezed (no heartbeats) between"
     )
@@ -270,8 +282,8 @@ def _draw_periods(
         elif period.kind == "leader":
             drawing.rect(cx - 7, top, 14, bottom - top, SHADES["leader"], ' opacity="0.8"')
             drawing.text(cx + 10, top + 12, f"leader, term {period.term}", ' font-size="11"')
-        else:
-            drawing.rect(cx - 4, top, 8, bottom - top, SHADES["candidate"], ' opacity="0.9"')
+        else:  # a candidate, or a pre-candidate asking whether it could win
+            drawing.rect(cx - 4, top, 8, bottom - top, SHADES[period.kind], ' opacity="0.9"')
     for record in records:
         t, node = record["t"], record.get("node")
         if not start <= t <= end or record["event"] not in ("crash", "restart", "pause", "resume"):
@@ -311,11 +323,11 @@ def _draw_messages(
         kind = record["type"]
         if not (start <= origin["t"] <= end or start <= record["t"] <= end):
             continue  # neither sent nor received in the window
-        if kind == "heartbeat" and not scale.busy(origin["t"]):
+        if kind in CHATTER and not scale.busy(origin["t"]):
             continue  # squeezed time: the heartbeats would be a grey smear
         x1, y1 = x[record["from"]], scale.y(origin["t"])
         x2, y2 = x[record["to"]], scale.y(record["t"])
-        width = "1" if kind == "heartbeat" else "1.6"
+        width = "1" if kind in CHATTER else "1.6"
         if event == "deliver":
             extra = f' stroke-width="{width}" marker-end="url(#to-{kind})"'
             drawing.line(x1, y1, x2, y2, COLOURS[kind], extra)

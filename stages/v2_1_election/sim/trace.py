@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 Record = dict[str, Any]
+CHATTER = frozenset({"heartbeat", "heartbeat_ack"})  # what a settled cluster sends all day
 
 
 class Trace:
@@ -39,11 +40,12 @@ def read_jsonl(text: str) -> list[Record]:
 
 
 def timeline(records: Iterable[Record]) -> str:
-    """One line per event worth reading; heartbeats are counted, not listed."""
+    """One line per event worth reading; heartbeats are counted, not listed (nor their acks)."""
     lines, heartbeats = [], 0
     for record in records:
-        if record.get("type", record.get("msg", {}).get("type")) == "heartbeat":
-            heartbeats += record["event"] == "send"
+        kind = record.get("type", record.get("msg", {}).get("type"))
+        if kind in CHATTER:
+            heartbeats += record["event"] == "send" and kind == "heartbeat"
             continue
         text = describe(record)
         if text:
@@ -65,7 +67,7 @@ def describe(record: Record) -> str | None:
         return f"{node} is {record['role']} at term {record['term']}"
     if event == "send":
         message = record["msg"]
-        extra = f", leader {message['leader']}" if message.get("leader") else ""
+        extra = "".join(f", {word}" for word in _extras(message))
         return (
             f"{record['from']} -> {record['to']}  {message['type']} (term {message['term']}{extra})"
         )
@@ -85,8 +87,25 @@ def describe(record: Record) -> str | None:
         return "registry lists " + (", ".join(record["nodes"]) or "nobody")
     if event == "heal":
         return "heal: the partition is over"
+    if event == "registry-restart":
+        return "registry-restart: it lists nobody until the nodes' next heartbeats"
     if event == "calm":
         return "calm: no more faults from here on"
     if event == "end":
         return "end"
     return None
+
+
+def _extras(message: Record) -> list[str]:
+    """A message's own fields in words: ``leader n2``, ``pre-vote``, ``granted``/``refused``."""
+    words = []
+    for key, value in message.items():
+        if key in ("type", "sender", "term") or value is None:
+            continue
+        if key == "granted":
+            words.append("granted" if value else "refused")
+        elif value is True:
+            words.append(key.replace("_", "-"))
+        elif value is not False:
+            words.append(f"{key} {value}")
+    return words

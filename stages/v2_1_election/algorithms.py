@@ -1,0 +1,48 @@
+"""The election algorithms, by name: what ``--election`` and ``--algorithm`` choose from.
+
+Adding an algorithm is one entry here; the node, the CLI and the simulator only ever
+use the :class:`~stages.v2_1_election.core.Elector` protocol.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from stages.v2_1_election.bully import BullyElector, ElectionConfig
+from stages.v2_1_election.core import Algorithm, Elector, Storage
+from stages.v2_1_election.quorum import QuorumConfig, QuorumElector
+
+
+def bully_settings(cluster_size: int | None = None, **timings: Any) -> ElectionConfig:
+    """Bully needs no cluster size: the highest live name wins, however many there are."""
+    return ElectionConfig(**timings)
+
+
+def new_bully(
+    name: str, config: ElectionConfig, rng: random.Random, now: float, storage: Storage | None
+) -> Elector:
+    return BullyElector(name, config, rng, now)  # Bully keeps nothing across a restart
+
+
+def quorum_settings(cluster_size: int, **timings: Any) -> QuorumConfig:
+    return QuorumConfig(cluster_size, **timings)
+
+
+# --8<-- [start:algorithms]
+ALGORITHMS: dict[str, Algorithm] = {
+    "bully": Algorithm(
+        "bully",
+        "the highest-ranked live node wins (Bully, with a generation clock)",
+        bully_settings,
+        new_bully,
+    ),
+    "quorum": Algorithm(
+        "quorum",
+        "a majority of the cluster's size votes (Raft's election, PreVote, CheckQuorum)",
+        quorum_settings,
+        QuorumElector,
+        durable=True,
+    ),
+}
+# --8<-- [end:algorithms]

@@ -1,0 +1,146 @@
+"""What every election algorithm offers: the seam between an algorithm and its drivers.
+
+The real node (aiohttp, real timers) and the simulator (virtual clock and network)
+drive an election core through the :class:`Elector` protocol and nothing else. An
+algorithm is a pure state machine: nothing in it reads a clock, sleeps, sends or
+receives. The caller hands in the time (``now``) and every verb returns the messages
+to send, as a list of :class:`Send`.
+
+Two algorithms implement it: :mod:`~stages.v2_1_election.bully` (the story of
+version 2.1) and :mod:`~stages.v2_1_election.quorum` (majority vote, as Raft elects).
+:mod:`~stages.v2_1_election.algorithms` lists them by name.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from stages.v2_1_election.messages import Message
+
+
+class Role(StrEnum):
+    FOLLOWER = "follower"
+    PRE_CANDIDATE = "pre-candidate"  # majority vote only: asking whether it could win
+    CANDIDATE = "candidate"
+    LEADER = "leader"
+
+
+class ConfigError(ValueError):
+    """Timings (or a cluster size) that cannot work together."""
+
+
+@dataclass(frozen=True)
+class Send:
+    """An instruction to the caller: deliver ``message`` to the node named ``to``."""
+
+    to: str
+    message: Message
+
+
+# --8<-- [start:timings]
+@dataclass(frozen=True)
+class Timings:
+    """What a driver (node or simulator) and the checkers need to know about an algorithm's
+    timings, in seconds, whatever its own settings are called."""
+
+    heartbeat_interval: float  # the node ticks ten times per interval; a longer gap is a stall
+    message_timeout: float  # give up on delivering one message after this long
+    leader_timeout: float  # a follower's shortest wait for its leader; peers are read twice per
+    liveness_bound: float  # once faults stop, one agreed leader within this long
+    stale_leader_bound: float | None = None  # the longest two leaders overlap, if bounded
+
+
+# --8<-- [end:timings]
+
+
+# --8<-- [start:elector]
+class Elector(Protocol):
+    """One node's election core, as the node and the simulator drive it."""
+
+    algorithm: str  # "bully", "quorum": what /cluster/status reports
+    messages: tuple[type[Message], ...]  # the types its nodes exchange: the node's routes
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def role(self) -> Role: ...
+
+    @property
+    def term(self) -> int: ...
+
+    @property
+    def leader(self) -> str | None: ...
+
+    @property
+    def peers(self) -> frozenset[str]: ...
+
+    @property
+    def timings(self) -> Timings: ...
+
+    @property
+    def deadline(self) -> float:
+        """The earliest time at which ``tick`` may act; a tick before it changes nothing."""
+        ...
+
+    def tick(self, now: float) -> list[Send]: ...
+
+    def receive(self, message: Message, now: float) -> list[Send]: ...
+
+    def set_peers(self, names: Iterable[str], now: float) -> list[Send]: ...
+
+    def resumed(self, now: float) -> list[Send]: ...
+
+
+# --8<-- [end:elector]
+
+
+class ElectionSettings(Protocol):
+    """An algorithm's own settings (a frozen dataclass), and the timings they imply."""
+
+    def timings(self) -> Timings: ...
+
+
+class Storage(Protocol):
+    """Where a core keeps what must survive a restart: its term and whom it voted for."""
+
+    def load(self) -> tuple[int, str | None]: ...
+
+    def save(self, term: int, voted_for: str | None) -> None: ...
+
+
+# (name, rng, now, storage) -> a new core; storage None: the core keeps nothing
+ElectorFactory = Callable[[str, random.Random, float, "Storage | None"], Elector]
+
+
+# --8<-- [start:algorithm]
+@dataclass(frozen=True)
+class Algorithm:
+    """An election algorithm by name: its settings, and how to build one node's core.
+
+    ``settings(cluster_size, **overrides)`` makes the algorithm's settings (a
+    :class:`ConfigError` if they cannot work); ``new_elector(name, settings, rng, now,
+    storage)`` builds one node's core; ``durable``: its cores keep a term and vote that
+    must survive a restart (the node's ``--data-dir``).
+    """
+
+    name: str
+    summary: str
+    settings: Callable[..., ElectionSettings]
+    new_elector: Callable[[str, Any, random.Random, float, Storage | None], Elector]
+    durable: bool = False
+
+    def factory(self, settings: ElectionSettings) -> ElectorFactory:
+        """A function that builds a fresh core for any node, with these settings."""
+
+        def new_core(name: str, rng: random.Random, now: float, storage: Storage | None) -> Elector:
+            return self.new_elector(name, settings, rng, now, storage)
+
+        return new_core
+
+
+# --8<-- [end:algorithm]

@@ -1,0 +1,356 @@
+"""Majority vote: Raft's leader election without the log, as a pure state machine.
+
+Like :mod:`~stages.v2_1_election.bully`, nothing here reads a clock, sleeps or
+sends: the caller hands in ``now`` and a seeded :class:`random.Random`, and each
+verb returns the messages to send. The roles are etcd's: each has its own step
+function (``step_follower``, ``step_candidate``, ``step_leader``), and exactly one
+``become_*`` method switches to it and logs one line.
+
+The rules, in one place:
+
+* **Terms** (the generation clock): a message from a newer term makes anyone adopt
+  that term and become a follower; a message from an older term is answered with
+  the current term, so its sender catches up.
+* **One vote per term**: a node grants at most one RequestVote per term, and writes
+  its term and vote to storage before it answers.
+* **Majority of the configured size**: a candidate wins with votes from more than
+  half of ``cluster_size`` nodes (itself included). The size is configuration, not
+  whatever the registry lists at the moment: two sides of a partition can never
+  both count to a majority of the same fixed number.
+* **Randomised timeouts**: a follower waits a random time in ``[T, 2T)`` for a
+  heartbeat (``T = election_timeout``); the leader heartbeats every interval.
+* **PreVote**: a node that has heard no leader first asks, without raising its term,
+  whether it *could* win (a RequestVote with ``pre_vote``, for ``term + 1``). Only a
+  majority of yes starts a real election. A node that heard from its leader within
+  ``T`` says no, and ignores real vote requests from newer terms too (the leader is
+  alive), so a node back from a partition cannot depose a healthy leader.
+* **CheckQuorum**: a leader that has not heard from a majority (acks to its
+  heartbeats) within ``T`` steps down: cut off in a minority, it stops claiming to lead.
+* **Nothing from outside is taken on trust**: a message "from" this very node is
+  ignored, and a term never passes :data:`MAX_TERM`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from stages.v2_1_election.core import ConfigError, Role, Send, Storage, Timings
+from stages.v2_1_election.messages import (
+    MAX_TERM,
+    Heartbeat,
+    HeartbeatAck,
+    Message,
+    RequestVote,
+    Vote,
+)
+from stages.v2_1_election.votefile import MemoryStorage
+
+log = logging.getLogger(__name__)
+
+MAX_CLUSTER_SIZE = 1000  # cluster sizes come from the command line: bound them
+
+
+MESSAGES: tuple[type[Message], ...] = (Heartbeat, HeartbeatAck, RequestVote, Vote)  # on the wire
+
+
+# --8<-- [start:config]
+@dataclass(frozen=True)
+class QuorumConfig:
+    """The cluster's size and the election's timings, in seconds."""
+
+    cluster_size: int  # how many nodes there are, by configuration
+    heartbeat_interval: float = 0.1
+    election_timeout: float = 0.5  # T: a follower waits a random time in [T, 2T)
+    pre_vote: bool = True
+    check_quorum: bool = True
+
+    def __post_init__(self) -> None:
+        size = self.cluster_size
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_CLUSTER_SIZE:
+            raise ConfigError(f"cluster_size must be from 1 to {MAX_CLUSTER_SIZE}, not {size}")
+        for field in ("heartbeat_interval", "election_timeout"):
+            if not 0 < getattr(self, field) < float("inf"):
+                raise ConfigError(f"{field} must be greater than 0, not {getattr(self, field)}")
+        if self.election_timeout < 3 * self.heartbeat_interval:
+            raise ConfigError(
+                f"election_timeout ({self.election_timeout}s) must be at least 3 times "
+                f"heartbeat_interval ({self.heartbeat_interval}s), or one late heartbeat "
+                "would start an election"
+            )
+
+    @property
+    def majority(self) -> int:
+        return self.cluster_size // 2 + 1
+
+    def timings(self) -> Timings:
+        """Detecting a dead leader takes up to 2T; a split vote costs another round of up
+        to 2T (two are allowed for); CheckQuorum steps a cut-off leader down within T
+        and a heartbeat interval; 0.1 s covers latency and the 10 ms tick."""
+        t = self.election_timeout
+        return Timings(
+            heartbeat_interval=self.heartbeat_interval,
+            message_timeout=2 * self.heartbeat_interval,
+            leader_timeout=t,
+            liveness_bound=round(2 * t + 2 * 2 * t + 0.1, 6),
+            stale_leader_bound=round(t + self.heartbeat_interval + 0.1, 6),
+        )
+
+
+# --8<-- [end:config]
+
+
+class QuorumElector:
+    """One node's view of a majority-vote election. Drive it like the Bully core."""
+
+    algorithm = "quorum"
+    messages = MESSAGES
+
+    def __init__(
+        self,
+        name: str,
+        config: QuorumConfig,
+        rng: random.Random,
+        now: float,
+        storage: Storage | None = None,
+    ) -> None:
+        self.name, self.config, self.rng = name, config, rng
+        self.storage = storage if storage is not None else MemoryStorage()
+        self.term, self.voted_for = self.storage.load()  # what we promised before a restart
+        self.role = Role.FOLLOWER
+        self.leader: str | None = None
+        self.peers: frozenset[str] = frozenset()
+        self.votes: set[str] = set()  # candidate: who said yes this round
+        self.acked_at: dict[str, float] = {}  # leader: when each follower last answered
+        self.leader_heard_at = float("-inf")  # follower: when its leader was last heard
+        self.step: Callable[[Message, float], list[Send]] = self.step_follower
+        self.deadline = self._election_deadline(now)
+
+    @property
+    def timings(self) -> Timings:
+        return self.config.timings()
+
+    # -- the verbs -----------------------------------------------------------------------
+
+    # --8<-- [start:tick]
+    def tick(self, now: float) -> list[Send]:
+        """Let time pass: a leader heartbeats (or steps down); anyone else campaigns."""
+        if now < self.deadline:
+            return []
+        if self.role is Role.LEADER:
+            if self.config.check_quorum and not self._hears_a_majority(now):
+                log.info("%s has not heard from a majority for %.2fs", self.name, self._t)
+                self.become_follower(None, now)
+                return []
+            self.deadline = now + self.config.heartbeat_interval
+            return self._to_all(Heartbeat(self.name, self.term))
+        log.info("%s heard from no leader at term %d; campaigning", self.name, self.term)
+        if self.config.pre_vote:
+            return self.become_pre_candidate(now)
+        return self.become_candidate(now)
+
+    # --8<-- [end:tick]
+
+    # --8<-- [start:receive]
+    def receive(self, message: Message, now: float) -> list[Send]:
+        """The term rules, then the current role's step function."""
+        if message.sender == self.name or message.term > MAX_TERM:
+            log.warning("%s ignored a %s that cannot be real: %s", self.name, message.kind, message)
+            return []
+        if message.term > self.term:
+            if isinstance(message, RequestVote) and self._in_lease(now):
+                return self.refuse(message)  # our leader is alive: no newer term disturbs it
+            if not _asks_or_grants_a_pre_vote(message):  # those carry a term not yet real
+                self._adopt_term(message, now)
+        elif message.term < self.term:
+            return self.on_stale(message)
+        return self.step(message, now)
+
+    # --8<-- [end:receive]
+
+    def set_peers(self, names: Iterable[str], now: float) -> list[Send]:
+        """Addresses from the registry; the majority stays ``cluster_size``, whatever it lists."""
+        peers = frozenset(names) - {self.name}
+        joined = sorted(peers - self.peers)
+        self.peers = peers
+        if self.role is Role.LEADER:  # tell newcomers at once who leads
+            return [Send(peer, Heartbeat(self.name, self.term)) for peer in joined]
+        return []
+
+    def resumed(self, now: float) -> list[Send]:
+        """Back from a pause: give the leader two heartbeat intervals to be heard. A leader
+        needs no grace: its next tick counts the acks, and steps down if they are old."""
+        if self.role is not Role.LEADER:
+            self.deadline = max(self.deadline, now + 2 * self.config.heartbeat_interval)
+        return []
+
+    # -- one step function per role ---------------------------------------------------
+
+    # --8<-- [start:steps]
+    def step_follower(self, message: Message, now: float) -> list[Send]:
+        match message:
+            case Heartbeat():
+                return self.on_heartbeat(message, now)
+            case RequestVote():
+                return self.on_request_vote(message, now)
+        return []  # a vote or an ack meant for a role we no longer have
+
+    def step_candidate(self, message: Message, now: float) -> list[Send]:
+        """Pre-candidates and candidates: count votes; a leader of this term wins."""
+        match message:
+            case Heartbeat():
+                self.become_follower(message.sender, now)
+                return self.on_heartbeat(message, now)
+            case RequestVote():
+                return self.on_request_vote(message, now)
+            case Vote():
+                return self.on_vote(message, now)
+        return []
+
+    def step_leader(self, message: Message, now: float) -> list[Send]:
+        match message:
+            case HeartbeatAck():
+                self.acked_at[message.sender] = now
+            case RequestVote():
+                return self.on_request_vote(message, now)  # always no: we lead this term
+            case Heartbeat():
+                log.error("%s: %s also leads term %d", self.name, message.sender, self.term)
+        return []
+
+    # --8<-- [end:steps]
+
+    # -- one handler per message kind ----------------------------------------------------
+
+    # --8<-- [start:handlers]
+    def on_heartbeat(self, message: Heartbeat, now: float) -> list[Send]:
+        if self.leader != message.sender:
+            self.become_follower(message.sender, now)
+        self.leader_heard_at = now
+        self.deadline = self._election_deadline(now)
+        return [Send(message.sender, HeartbeatAck(self.name, self.term))]
+
+    def on_request_vote(self, message: RequestVote, now: float) -> list[Send]:
+        if message.pre_vote:  # would we vote for it in the term it asks about?
+            granted = message.term > self.term and not self._in_lease(now)
+            term = message.term if granted else self.term
+        else:  # the vote rule: one per term, first come first served
+            granted = self.voted_for in (None, message.sender)
+            term = self.term
+            if granted:
+                self.voted_for = message.sender
+                self._save()  # on disk before the candidate can count it
+                self.deadline = self._election_deadline(now)  # give it time to win
+                log.info("%s voted for %s at term %d", self.name, message.sender, self.term)
+        reply = Vote(self.name, term, granted=granted, pre_vote=message.pre_vote)
+        return [Send(message.sender, reply)]
+
+    def on_vote(self, message: Vote, now: float) -> list[Send]:
+        pre_vote = self.role is Role.PRE_CANDIDATE
+        wanted = self.term + 1 if pre_vote else self.term
+        if message.pre_vote != pre_vote or message.term != wanted or not message.granted:
+            return []  # a no, or an answer to an earlier round
+        self.votes.add(message.sender)
+        return self._count_votes(now)
+
+    def on_stale(self, message: Message) -> list[Send]:
+        """A message from an older term: say which term it is now, if a reply is expected."""
+        if isinstance(message, Heartbeat):  # a deposed leader: our ack's term stops it
+            return [Send(message.sender, HeartbeatAck(self.name, self.term))]
+        if isinstance(message, RequestVote):
+            return self.refuse(message)
+        return []
+
+    def refuse(self, message: RequestVote) -> list[Send]:
+        """No, with our term: a newer sender learns nothing, an older one catches up."""
+        return [Send(message.sender, Vote(self.name, self.term, pre_vote=message.pre_vote))]
+
+    # --8<-- [end:handlers]
+
+    # -- role changes: exactly one place each, one log line each ------------------------
+
+    # --8<-- [start:roles]
+    def become_follower(self, leader: str | None, now: float) -> None:
+        self.role, self.leader, self.step = Role.FOLLOWER, leader, self.step_follower
+        self.votes = set()
+        self.deadline = self._election_deadline(now)
+        if leader is None:
+            log.info("%s became follower at term %d (leader unknown)", self.name, self.term)
+        else:
+            self.leader_heard_at = now
+            log.info("%s became follower of %s at term %d", self.name, leader, self.term)
+
+    def become_pre_candidate(self, now: float) -> list[Send]:
+        self.role, self.leader, self.step = Role.PRE_CANDIDATE, None, self.step_candidate
+        self.votes = {self.name}
+        self.deadline = self._election_deadline(now)
+        log.info("%s became pre-candidate at term %d", self.name, self.term)
+        ask = RequestVote(self.name, self.term + 1, pre_vote=True)
+        return self._to_all(ask) + self._count_votes(now)
+
+    def become_candidate(self, now: float) -> list[Send]:
+        if self.term >= MAX_TERM:  # refused, never wrapped: terms only grow
+            log.error("%s cannot start an election: term %d is the last", self.name, self.term)
+            self.become_follower(None, now)
+            return []
+        self.term, self.voted_for = self.term + 1, self.name
+        self._save()
+        self.role, self.leader, self.step = Role.CANDIDATE, None, self.step_candidate
+        self.votes = {self.name}
+        self.deadline = self._election_deadline(now)
+        log.info("%s became candidate at term %d", self.name, self.term)
+        return self._to_all(RequestVote(self.name, self.term)) + self._count_votes(now)
+
+    def become_leader(self, now: float) -> list[Send]:
+        self.role, self.leader, self.step = Role.LEADER, self.name, self.step_leader
+        self.acked_at = {voter: now for voter in self.votes - {self.name}}
+        self.deadline = now + self.config.heartbeat_interval
+        log.info("%s became leader at term %d", self.name, self.term)
+        return self._to_all(Heartbeat(self.name, self.term))
+
+    # --8<-- [end:roles]
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _count_votes(self, now: float) -> list[Send]:
+        if len(self.votes) < self.config.majority:
+            return []
+        if self.role is Role.PRE_CANDIDATE:
+            return self.become_candidate(now)
+        return self.become_leader(now)
+
+    def _adopt_term(self, message: Message, now: float) -> None:
+        self.term, self.voted_for = message.term, None
+        self._save()
+        self.become_follower(message.sender if isinstance(message, Heartbeat) else None, now)
+
+    def _in_lease(self, now: float) -> bool:
+        """Do we know of a live leader? (A leader is its own; a follower heard it within T.)"""
+        if self.role is Role.LEADER:
+            return True
+        return self.leader is not None and now - self.leader_heard_at < self._t
+
+    def _hears_a_majority(self, now: float) -> bool:
+        recent = sum(1 for at in self.acked_at.values() if now - at < self._t)
+        return 1 + recent >= self.config.majority
+
+    @property
+    def _t(self) -> float:
+        return self.config.election_timeout
+
+    def _save(self) -> None:
+        self.storage.save(self.term, self.voted_for)
+
+    def _election_deadline(self, now: float) -> float:
+        return now + self._t * (1 + self.rng.random())
+
+    def _to_all(self, message: Message) -> list[Send]:
+        return [Send(peer, message) for peer in sorted(self.peers)]
+
+
+def _asks_or_grants_a_pre_vote(message: Message) -> bool:
+    """A pre-vote request, and a yes to one, name a term nobody has entered yet."""
+    if isinstance(message, RequestVote):
+        return message.pre_vote
+    return isinstance(message, Vote) and message.pre_vote and message.granted
