@@ -10,19 +10,18 @@ share of the node:
   therefore holds one connection at a time, never a pool.
 * **A timeout per message** that only the message itself spends: the session
   has no pool limit to wait behind (the lanes bound the connections instead).
-* **Peers that have never answered are probed, sparingly.** A lane to a name the
-  node has never had a reply from starts at most :data:`PROBES_PER_SECOND` times
-  a second on average, in bursts of up to :data:`MAX_PROBES` (a candidate's first
-  round reaches every peer at once, even peers it has never talked to, as in a
-  majority vote where followers only ever talk to the leader), at most
-  :data:`MAX_PROBES` of them at once (messages to the others are dropped), and
-  after a failure a pause
-  that doubles up to :data:`MAX_BACKOFF`; a thousand made-up registrations cost
-  next to nothing. A peer that has answered before, or sends us a message, is
-  always tried at once: a real node that restarts or resumes must hear its
-  leader without delay (and a real newcomer sends us a Join first). Only a
-  node's answers count (``202``, or ``503`` from one still starting): some other
-  server at a registered address is no peer.
+* **Peers that have never answered are probed, sparingly.** Lanes to names the
+  node has never had a reply from start from a token bucket: :data:`PROBES_PER_SECOND`
+  a second on average, in bursts of :data:`MAX_PROBES` (a candidate's first round
+  must reach every peer at once, even peers it has never talked to: in a majority
+  vote, followers only ever talk to the leader), and never more than
+  :data:`MAX_PROBES` busy at once; messages beyond that are dropped. After a
+  failure such a peer rests, twice as long each time, up to :data:`MAX_BACKOFF`.
+  A thousand made-up registrations cost next to nothing. A peer that has answered
+  before, or sends us a message, is always tried at once: a real node that
+  restarts or resumes must hear its leader without delay (and a real newcomer
+  sends us a Join first). Only a node's answers count (``202``, or ``503`` from
+  one still starting): some other server at a registered address is no peer.
 * **Unknown names wait for one refresh.** A reply to a node the registry view
   does not list yet (a newcomer's Join arrives before we see it listed) waits
   for a single shared look at the registry, then goes or is dropped.
