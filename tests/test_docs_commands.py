@@ -126,10 +126,17 @@ def test_every_page_with_commands_has_its_blocks_run_or_explained() -> None:
 
 
 RUNNABLE = [p for p in PAGES if any(b.live_reason() is None for b in console_blocks(p))]
+SLOW_PAGES = {"simulation", "majority-vote"}  # hundreds of simulated trials: 30 to 45 s each
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("page", RUNNABLE, ids=[p.stem for p in RUNNABLE])
+@pytest.mark.parametrize(
+    "page",
+    [
+        pytest.param(p, id=p.stem, marks=[pytest.mark.slow] if p.stem in SLOW_PAGES else [])
+        for p in RUNNABLE
+    ],
+)
 async def test_each_command_prints_what_the_page_shows(
     page: Path, processes: Processes, tmp_path: Path
 ) -> None:

@@ -24,7 +24,7 @@ from stages.v2_1_election.sim.network import NetworkConfig
 from stages.v2_1_election.sim.simulator import SimConfig, simulate
 from stages.v2_1_election.sim.trace import timeline
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
 EVERY_FAULT = (("crash", 0.1), ("partition", 0.05), ("pause", 0.1), ("registry-restart", 0.05))
 QUORUM = SimConfig(algorithm="quorum", duration=30, nemesis=EVERY_FAULT)
