@@ -14,9 +14,11 @@ tests (and the later stages, which extend this app) can build it freely.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from stages.v1_kv.errors import ApiError, json_errors
 from stages.v1_kv.store import InvalidKey, KVStore, validate_key
@@ -106,9 +108,14 @@ async def health(request: web.Request) -> web.Response:
 
 
 # --8<-- [start:create_app]
-def create_app(config: ServerConfig | None = None) -> web.Application:
-    """Build the v1 application: one store, five routes, JSON errors."""
-    app = web.Application(middlewares=[json_errors])
+def create_app(
+    config: ServerConfig | None = None, middlewares: Sequence[Middleware] = ()
+) -> web.Application:
+    """Build the v1 application: one store, five routes, JSON errors.
+
+    ``middlewares`` run inside ``json_errors`` (a later stage adds its checks here).
+    """
+    app = web.Application(middlewares=[json_errors, *middlewares])
     app[CONFIG] = config or ServerConfig()
     app[STORE] = KVStore()
     app.router.add_put("/kv/{key:.*}", put_value)

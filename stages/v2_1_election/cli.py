@@ -18,6 +18,7 @@ from stages.v2_registry.cli import (
     add_demo_arguments,
     add_node_arguments,
     demo_nodes,
+    demo_token,
     format_table,
     node_config,
     nodes_table,
@@ -158,7 +159,11 @@ def run_nodes_with_roles(args: argparse.Namespace) -> int:
 
 
 def run_v21_demo(args: argparse.Namespace) -> int:
-    return run_demo("v2.1", args.registry_port, demo_nodes(args))
+    try:
+        token = demo_token(args)
+    except ValueError as exc:
+        return fail(str(exc))
+    return run_demo("v2.1", args.registry_port, demo_nodes(args), token=token)
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -10,6 +10,7 @@ so every node deregisters, and waits for all of them.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 from stages.v1_kv.runner import format_url
+from stages.v2_registry.auth import CLUSTER_TOKEN_ENV, Secret
 
 
 @dataclass(frozen=True)
@@ -32,9 +34,20 @@ def _ddb(*args: str) -> list[str]:
 
 
 def run_demo(
-    stage: str, registry_port: int, nodes: list[NodeSpec], node_args: tuple[str, ...] = ()
+    stage: str,
+    registry_port: int,
+    nodes: list[NodeSpec],
+    node_args: tuple[str, ...] = (),
+    token: Secret | None = None,
 ) -> int:
-    """Run a registry and ``nodes`` of ``stage`` until Ctrl-C; return 0 on a clean stop."""
+    """Run a registry and ``nodes`` of ``stage`` until Ctrl-C; return 0 on a clean stop.
+
+    With a ``token``, every child gets it in ``DDB_CLUSTER_TOKEN`` (never on a command
+    line, where ``ps`` would show it).
+    """
+    env = dict(os.environ)
+    if token is not None:
+        env[CLUSTER_TOKEN_ENV] = token.reveal()
     registry_url = format_url("127.0.0.1", registry_port)
     commands = {"registry": _ddb("v2", "registry", "--port", str(registry_port))}
     for node in nodes:
@@ -67,7 +80,7 @@ def run_demo(
     signal.signal(signal.SIGTERM, stop)
     # Each child gets its own session, so Ctrl-C reaches only us, and we stop them one way.
     # The registry starts first, so that the nodes all find each other from their first beat.
-    registry = subprocess.Popen(commands.pop("registry"), start_new_session=True)
+    registry = subprocess.Popen(commands.pop("registry"), start_new_session=True, env=env)
     children = {"registry": registry}
     try:
         if not _registry_ready(registry_port, registry):
@@ -78,7 +91,7 @@ def run_demo(
             )
             return 1
         for name, command in commands.items():
-            children[name] = subprocess.Popen(command, start_new_session=True)
+            children[name] = subprocess.Popen(command, start_new_session=True, env=env)
         reported: set[str] = set()
         while not stopping and len(reported) < len(children):
             for name, child in children.items():
