@@ -95,6 +95,16 @@ class Join(Message):
 
 
 @dataclass(frozen=True)
+class Resign(Message):
+    """A leader that is shutting down, to every peer: "elect someone else, now".
+
+    Without it the others would notice only after ``leader_timeout`` of silence.
+    """
+
+    kind: ClassVar[str] = "resign"
+
+
+@dataclass(frozen=True)
 class NewerTerm(Message):
     """Reply to a Heartbeat, Victory or Join from an older term: "you are out of date"."""
 
@@ -108,7 +118,7 @@ class NewerTerm(Message):
 # --8<-- [end:messages]
 
 MESSAGE_TYPES: dict[str, type[Message]] = {
-    cls.kind: cls for cls in (Heartbeat, Election, Answer, Victory, Join, NewerTerm)
+    cls.kind: cls for cls in (Heartbeat, Election, Answer, Victory, Join, NewerTerm, Resign)
 }
 
 

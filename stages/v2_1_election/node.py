@@ -14,7 +14,7 @@ state machine. This module only moves its messages and fires its timers:
 
 Routes added to the v2 node::
 
-    POST /cluster/heartbeat | election | answer | victory | join | newer_term
+    POST /cluster/heartbeat | election | answer | victory | join | newer_term | resign
     GET  /cluster/status    {"name", "role", "term", "leader", "leader_url", "peers", "algorithm"}
 """
 
@@ -196,7 +196,12 @@ async def watch_peers(app: web.Application, every: float) -> None:
 
 
 async def election(app: web.Application) -> AsyncIterator[None]:
-    """The election runs exactly while the app does; messages in flight end with it."""
+    """The election runs exactly while the app does; messages in flight end with it.
+
+    On shutdown (by then the server takes no more requests) a leader resigns, and
+    waits up to ``answer_timeout`` for its peers to hear it, before membership's
+    cleanup deregisters the node.
+    """
     config = app[ELECTOR].config
     app[LANES] = PeerLanes(
         app[SESSION],
@@ -214,6 +219,8 @@ async def election(app: web.Application) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    dispatch(app, app[ELECTOR].resign(time.monotonic()))
+    await app[LANES].flush(timeout=config.answer_timeout)
     await app[LANES].close()
 
 
