@@ -219,8 +219,10 @@ async def election(app: web.Application) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    dispatch(app, app[ELECTOR].resign(time.monotonic()))
-    await app[LANES].flush(timeout=config.answer_timeout)
+    resignation = app[ELECTOR].resign(time.monotonic())
+    if resignation:  # we led: the peers elect someone else now, not after leader_timeout
+        dispatch(app, resignation)
+        await app[LANES].flush(timeout=config.answer_timeout)
     await app[LANES].close()
 
 
