@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from stages.v1_kv.server import STORE, ServerConfig, create_app
 from tests.fuzz import Answer, Req, encode, junk_request, oversized, run, run_against
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(300)  # the long profile needs minutes
 
 KEYS = ["k0", "k1", "k2", "é", "a b"]  # no marker character in any of them
 LIMIT = 2048

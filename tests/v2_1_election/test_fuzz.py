@@ -18,7 +18,7 @@ import random
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 from yarl import URL
 
@@ -30,7 +30,7 @@ from stages.v2_registry.server import create_registry_app
 from tests.fuzz import Answer, Req, broken_bodies, json_values, junk_request, run, run_against
 from tests.support import wait_until
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(300)  # the long profile needs minutes
 
 NAME = "n3"
 SENDERS = ["n1", "n2", "n4"]
@@ -134,6 +134,7 @@ def test_no_request_breaks_a_node_and_only_valid_messages_move_the_election(
             elector = node[ELECTOR]
             state = (elector.role, elector.term, elector.leader, elector.peers)
             assert state == (model.role, model.term, model.leader, model.peers)
+            event(f"ended as {model.role.value}, {'a' if model.leader else 'no'} leader")
         finally:
             await registry_server.close()
 

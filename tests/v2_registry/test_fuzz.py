@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from stages.v2_registry.server import REGISTRY, RegistryConfig, create_registry_app
 from tests.fuzz import Answer, Req, encode, json_values, junk_request, run, run_against
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(300)  # the long profile needs minutes
 
 NAMES = ["n1", "n2", "n3"]
 PORTS = [8001, 8002]
