@@ -135,7 +135,8 @@ async def membership(app: web.Application) -> AsyncIterator[None]:
 
 # --8<-- [start:token_checks]
 def token_checks(config: NodeConfig) -> list[Middleware]:
-    """Writes under /cluster/ need the cluster token; /kv needs the kv token, if set."""
+    """Writes other than /kv ones (the election's messages) need the cluster token;
+    every /kv request needs the kv token, if there is one."""
     checks: list[Middleware] = []
     if config.cluster_token is not None:
         checks.append(require_token(config.cluster_token, cluster_write, "cluster"))
