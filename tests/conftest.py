@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.support import Processes
 
@@ -18,3 +19,22 @@ def processes() -> Iterator[Processes]:
         for proc in procs.started:
             if proc.proc.returncode not in (0, -15, -9, 143):
                 print(f"--- log of ddb {' '.join(proc.args)} ---\n{proc.log}")
+
+
+# Fuzzing (tests/fuzz.py): the same examples on every run; --hypothesis-profile=long tries more.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    max_examples=120,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "long",
+    parent=settings.get_profile("ci"),
+    derandomize=False,
+    max_examples=1000,
+)
+settings.load_profile("ci")

@@ -15,9 +15,13 @@ tests (and the later stages, which extend this app) can build it freely.
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import unquote_to_bytes
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from stages.v1_kv.errors import ApiError, Handler, json_errors
 from stages.v1_kv.store import InvalidKey, KVStore, validate_key
@@ -36,14 +40,36 @@ STORE = web.AppKey("store", KVStore)
 CONFIG = web.AppKey("config", ServerConfig)
 
 
+# What may follow /kv/ in a request line: characters, or % and two hex digits.
+_PERCENT_ENCODED = re.compile(r"(?:[^%]|%[0-9A-Fa-f]{2})*")
+
+
+# --8<-- [start:key_from_path]
 def _key(request: web.Request) -> str:
-    """The key is everything after ``/kv/``, already percent-decoded by aiohttp."""
-    key = request.match_info["key"]
+    """The key is everything after ``/kv/``, percent-decoded as UTF-8, strictly.
+
+    aiohttp leaves an escape it cannot decode as it is, so ``/kv/%FF`` and
+    ``/kv/%25FF`` would both reach the key ``%FF``. One key, one spelling: a path
+    that is not valid percent-encoded UTF-8 is refused instead.
+    """
+    path = request.rel_url.raw_path  # as sent, without the query
+    raw = path.removeprefix("/kv/")
     try:
+        if raw == path:  # "/kv%2Fa": the route matched only once the slash was decoded
+            raise InvalidKey("write the path as /kv/KEY, with the slash after kv as it is")
+        if not _PERCENT_ENCODED.fullmatch(raw):
+            raise InvalidKey("a '%' in the path must start an escape such as %25 (for '%')")
+        try:
+            key = unquote_to_bytes(raw).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidKey("the key's percent-escapes are not UTF-8 text") from None
         validate_key(key)
     except InvalidKey as exc:
         raise ApiError(400, "invalid_key", str(exc)) from None
     return key
+
+
+# --8<-- [end:key_from_path]
 
 
 def _not_found(key: str) -> ApiError:
@@ -121,9 +147,14 @@ async def json_ends_with_newline(request: web.Request, handler: Handler) -> web.
 
 
 # --8<-- [start:create_app]
-def create_app(config: ServerConfig | None = None) -> web.Application:
-    """Build the v1 application: one store, five routes, JSON errors."""
-    app = web.Application(middlewares=[json_ends_with_newline, json_errors])
+def create_app(
+    config: ServerConfig | None = None, middlewares: Sequence[Middleware] = ()
+) -> web.Application:
+    """Build the v1 application: one store, five routes, JSON errors.
+
+    ``middlewares`` run inside ``json_errors`` (a later stage adds its checks here).
+    """
+    app = web.Application(middlewares=[json_ends_with_newline, json_errors, *middlewares])
     app[CONFIG] = config or ServerConfig()
     app[STORE] = KVStore()
     app.router.add_put("/kv/{key:.*}", put_value)

@@ -7,6 +7,8 @@ into calls on :class:`KVStore`.
 
 from __future__ import annotations
 
+import unicodedata
+
 MAX_KEY_BYTES = 1024
 """The longest key, counted in UTF-8 bytes (not characters)."""
 
@@ -17,10 +19,11 @@ class InvalidKey(ValueError):
 
 # --8<-- [start:validate_key]
 def validate_key(key: str) -> None:
-    """Raise :class:`InvalidKey` unless ``key`` is 1 to 1024 UTF-8 bytes.
+    """Raise :class:`InvalidKey` unless ``key`` is 1 to 1024 UTF-8 bytes of text.
 
-    Any character is allowed, slashes included (``users/42``), so callers can
-    build their own hierarchies with prefixes.
+    Any character is allowed but control characters (NUL, newline, DEL, ...), which
+    no person can read in a listing or a log line; slashes are fine (``users/42``),
+    so callers can build their own hierarchies with prefixes.
     """
     if not key:
         raise InvalidKey("the key is empty; put it after /kv/, for example /kv/greeting")
@@ -30,6 +33,9 @@ def validate_key(key: str) -> None:
         raise InvalidKey(f"the key is not valid Unicode text: {exc.reason}") from None
     if size > MAX_KEY_BYTES:
         raise InvalidKey(f"the key is {size} bytes long; the limit is {MAX_KEY_BYTES} UTF-8 bytes")
+    control = next((c for c in key if unicodedata.category(c) == "Cc"), None)
+    if control is not None:
+        raise InvalidKey(f"the key contains the control character {control!r}; keys are text")
 
 
 # --8<-- [end:validate_key]

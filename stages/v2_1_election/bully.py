@@ -33,6 +33,10 @@ The rules, in one place:
   sees a newer term adopts it, and a leader or candidate steps down at once.
   Heartbeats and Victories from an older term are rejected with a NewerTerm
   reply. Terms only grow.
+* A leader that shuts down (``resign``) sends Resign to every peer. The highest
+  node that remains starts an election at once; the others wait for its Victory
+  as they would for a leader's heartbeat, so the hand-off takes one election
+  (about ``answer_timeout``), not a ``leader_timeout`` of silence first.
 * A node that was not running for a while (``resumed``) waits two heartbeat
   intervals before trusting a deadline that passed while it slept.
 * **Nothing from outside is taken on trust**: a message "from" this very node
@@ -58,6 +62,7 @@ from stages.v2_1_election.messages import (
     Join,
     Message,
     NewerTerm,
+    Resign,
     Victory,
 )
 
@@ -131,7 +136,7 @@ class BullyElector:
     """One node's view of the election. Drive it with ``tick``, ``receive`` and ``set_peers``."""
 
     algorithm = "bully"
-    messages = (Heartbeat, Election, Answer, Victory, Join, NewerTerm)  # what its nodes exchange
+    messages = (Heartbeat, Election, Answer, Victory, Join, NewerTerm, Resign)  # on the wire
 
     def __init__(self, name: str, config: ElectionConfig, rng: random.Random, now: float) -> None:
         self.name = name
@@ -220,6 +225,18 @@ class BullyElector:
 
     # --8<-- [end:resumed]
 
+    # --8<-- [start:resign]
+    def resign(self, now: float) -> list[Send]:
+        """This node is shutting down: a leader tells its peers to elect another at once."""
+        if self.role is not Role.LEADER:
+            return []  # a follower leaving changes nothing for the others
+        sends = self._to_all(Resign(self.name, self.term))
+        log.info("%s resigned as leader at term %d", self.name, self.term)
+        self.become_follower(None, now)
+        return sends
+
+    # --8<-- [end:resign]
+
     # -- one handler per message kind ----------------------------------------------------
 
     # --8<-- [start:handlers]
@@ -262,6 +279,15 @@ class BullyElector:
         if told_of not in (None, self.name) and message.term == self.term and self.leader is None:
             self.become_follower(told_of, now)
         return []
+
+    def on_resign(self, message: Resign, now: float) -> list[Send]:
+        if message.sender != self.leader or message.term != self.term:
+            return []  # only our own leader, at our term, can hand over
+        remaining = self.peers - {message.sender}
+        if any(outranks(peer, self.name) for peer in remaining):
+            self.become_follower(None, now)  # a higher node takes over: wait for its Victory
+            return []
+        return self.become_candidate(now)  # we rank highest of those left: take over now
 
     def _from_a_leader(self, message: Heartbeat | Victory, now: float) -> list[Send]:
         if message.term < self.term:  # a leader from the past: tell it

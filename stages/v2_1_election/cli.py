@@ -23,6 +23,7 @@ from stages.v2_registry.cli import (
     add_demo_arguments,
     add_node_arguments,
     demo_nodes,
+    demo_token,
     format_table,
     node_config,
     node_row,
@@ -198,10 +199,14 @@ def run_nodes_with_roles(args: argparse.Namespace) -> int:
 
 
 def run_v21_demo(args: argparse.Namespace) -> int:
+    try:
+        token = demo_token(args)
+    except ValueError as exc:
+        return fail(str(exc))
     election: tuple[str, ...] = ()
     if args.election == "quorum":  # every node of the demo, and no other, is the cluster
         election = ("--election", "quorum", "--cluster-size", str(args.nodes))
-    return run_demo("v2.1", args.registry_port, demo_nodes(args), election)
+    return run_demo("v2.1", args.registry_port, demo_nodes(args), election, token=token)
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -95,6 +95,10 @@ class Elector(Protocol):
 
     def resumed(self, now: float) -> list[Send]: ...
 
+    def resign(self, now: float) -> list[Send]:
+        """The node is shutting down: what it tells its peers (a leader, that it resigns)."""
+        ...
+
 
 # --8<-- [end:elector]
 

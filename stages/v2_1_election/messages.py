@@ -122,6 +122,16 @@ class Join(Message):
 
 
 @dataclass(frozen=True)
+class Resign(Message):
+    """A leader that is shutting down, to every peer: "elect someone else, now".
+
+    Without it the others would notice only after ``leader_timeout`` of silence.
+    """
+
+    kind: ClassVar[str] = "resign"
+
+
+@dataclass(frozen=True)
 class NewerTerm(Message):
     """Reply to a Heartbeat, Victory or Join from an older term: "you are out of date"."""
 

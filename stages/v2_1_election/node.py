@@ -16,8 +16,9 @@ timers:
 
 Routes added to the v2 node::
 
-    POST /cluster/{type}    one per message type of the algorithm: heartbeat, election, ...
-                            (Bully), or heartbeat, heartbeat_ack, request_vote, vote (quorum)
+    POST /cluster/{type}    one per message type of the algorithm: heartbeat, election, ...,
+                            resign (Bully), or heartbeat, heartbeat_ack, request_vote, vote
+                            (quorum)
     GET  /cluster/status    {"name", "role", "term", "leader", "leader_url", "peers", "algorithm"}
 """
 
@@ -195,7 +196,12 @@ async def watch_peers(app: web.Application, every: float) -> None:
 
 
 async def election(app: web.Application) -> AsyncIterator[None]:
-    """The election runs exactly while the app does; messages in flight end with it."""
+    """The election runs exactly while the app does; messages in flight end with it.
+
+    On shutdown (by then the server takes no more requests) a leader resigns, and
+    waits up to a message timeout for its peers to hear it, before membership's
+    cleanup deregisters the node.
+    """
     timings = app[ELECTOR].timings
     app[LANES] = PeerLanes(
         app[SESSION],
@@ -213,6 +219,10 @@ async def election(app: web.Application) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    resignation = app[ELECTOR].resign(time.monotonic())
+    if resignation:  # we led: the peers elect someone else now, not after leader_timeout
+        dispatch(app, resignation)
+        await app[LANES].flush(timeout=timings.message_timeout)
     await app[LANES].close()
 
 

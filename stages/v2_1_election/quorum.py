@@ -186,6 +186,11 @@ class QuorumElector:
             self.deadline = max(self.deadline, now + 2 * self.config.heartbeat_interval)
         return []
 
+    def resign(self, now: float) -> list[Send]:
+        """Shutting down. No hand-off here (Raft's leadership transfer would be one): a
+        leader just stops, and its followers elect another after their election timeout."""
+        return []
+
     # -- one step function per role ---------------------------------------------------
 
     # --8<-- [start:steps]

@@ -186,6 +186,11 @@ class PeerLanes:
                 log.debug("Dropped %s to %s: not in the registry", send.message.kind, send.to)
         self.send(known)
 
+    async def flush(self, timeout: float) -> None:
+        """Wait until every queued message has gone (or failed), for at most ``timeout``."""
+        if self.workers:
+            await asyncio.wait(list(self.workers.values()), timeout=timeout)
+
     async def close(self) -> None:
         """Cancel every message in flight (shutdown)."""
         tasks = [*self.workers.values(), *([self.refreshing] if self.refreshing else [])]

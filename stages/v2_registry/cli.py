@@ -21,6 +21,13 @@ from stages.v1_kv.runner import (
     serve,
 )
 from stages.v1_kv.server import DEFAULT_MAX_VALUE_BYTES
+from stages.v2_registry.auth import (
+    CLUSTER_TOKEN_ENV,
+    KV_TOKEN_ENV,
+    Secret,
+    add_token_arguments,
+    token_from,
+)
 from stages.v2_registry.client import RegistryClient, pid_of
 from stages.v2_registry.demo import NodeSpec, run_demo
 from stages.v2_registry.membership import DEFAULT_HEARTBEAT_INTERVAL
@@ -64,17 +71,21 @@ def add_registry_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         help="most nodes listed at once; new names beyond it are refused with 409, so a flood "
         "of made-up names cannot swamp the registry or the nodes (default: %(default)s)",
     )
+    add_token_arguments(parser)
     parser.set_defaults(func=run_registry)
     return parser
 
 
 def run_registry(args: argparse.Namespace) -> int:
+    try:
+        token = token_from(args.cluster_token, CLUSTER_TOKEN_ENV)
+    except ValueError as exc:
+        return fail(str(exc))
     sock = start_server(args, "registry")
     if sock is None:
         return 1
-    serve(
-        create_registry_app(RegistryConfig(ttl=args.ttl, max_nodes=args.max_nodes)), sock, args.host
-    )
+    config = RegistryConfig(ttl=args.ttl, max_nodes=args.max_nodes, token=token)
+    serve(create_registry_app(config), sock, args.host)
     return 0
 
 
@@ -127,6 +138,7 @@ def add_node_arguments(
         default=DEFAULT_MAX_VALUE_BYTES,
         help="largest value a PUT may store, in bytes (default: %(default)s)",
     )
+    add_token_arguments(parser, kv=True)
 
 
 def node_config(args: argparse.Namespace, sock: socket.socket) -> NodeConfig:
@@ -138,12 +150,23 @@ def node_config(args: argparse.Namespace, sock: socket.socket) -> NodeConfig:
         advertise_host=args.advertise_host,
         heartbeat_interval=args.registry_heartbeat_interval,
         max_value_bytes=args.max_value_bytes,
+        cluster_token=args.cluster_token,
+        kv_token=args.kv_token,
     )
 
 
 def start_node(args: argparse.Namespace) -> socket.socket | None:
-    """Name the node, set up its logging and bind its socket (None: already reported)."""
+    """Name the node, read its tokens, set up its logging and bind its socket.
+
+    None: something was wrong, and has been reported.
+    """
     args.name = args.name or str(uuid.uuid4())
+    try:  # from here on args holds Secrets, which never print themselves
+        args.cluster_token = token_from(args.cluster_token, CLUSTER_TOKEN_ENV)
+        args.kv_token = token_from(args.kv_token, KV_TOKEN_ENV)
+    except ValueError as exc:
+        fail(str(exc))
+        return None
     return start_server(args, args.name)
 
 
@@ -227,8 +250,17 @@ def demo_nodes(args: argparse.Namespace) -> list[NodeSpec]:
     ]
 
 
+def demo_token(args: argparse.Namespace) -> Secret | None:
+    """The demo's cluster token (its children get it through the environment, not argv)."""
+    return token_from(args.cluster_token, CLUSTER_TOKEN_ENV)
+
+
 def run_v2_demo(args: argparse.Namespace) -> int:
-    return run_demo("v2", args.registry_port, demo_nodes(args))
+    try:
+        token = demo_token(args)
+    except ValueError as exc:
+        return fail(str(exc))
+    return run_demo("v2", args.registry_port, demo_nodes(args), token=token)
 
 
 def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
@@ -245,6 +277,7 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
         default=8051,
         help="n1's port; n2 takes the next (default: 8051)",
     )
+    add_token_arguments(parser)
 
 
 def register(

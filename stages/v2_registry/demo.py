@@ -11,6 +11,7 @@ deregisters, and waits for all of them.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 from stages.v1_kv.runner import format_url
+from stages.v2_registry.auth import CLUSTER_TOKEN_ENV, Secret
 
 
 @dataclass(frozen=True)
@@ -33,9 +35,20 @@ def _ddb(*args: str) -> list[str]:
 
 
 def run_demo(
-    stage: str, registry_port: int, nodes: list[NodeSpec], node_args: tuple[str, ...] = ()
+    stage: str,
+    registry_port: int,
+    nodes: list[NodeSpec],
+    node_args: tuple[str, ...] = (),
+    token: Secret | None = None,
 ) -> int:
-    """Run a registry and ``nodes`` of ``stage`` until Ctrl-C; return 0 on a clean stop."""
+    """Run a registry and ``nodes`` of ``stage`` until Ctrl-C; return 0 on a clean stop.
+
+    With a ``token``, every child gets it in ``DDB_CLUSTER_TOKEN`` (never on a command
+    line, where ``ps`` would show it).
+    """
+    env = dict(os.environ)
+    if token is not None:
+        env[CLUSTER_TOKEN_ENV] = token.reveal()
     registry_url = format_url("127.0.0.1", registry_port)
     commands = {"registry": _ddb("v2", "registry", "--port", str(registry_port))}
     for node in nodes:
@@ -65,7 +78,7 @@ def run_demo(
     signal.signal(signal.SIGTERM, stop)
     # Each child gets its own session, so Ctrl-C reaches only us, and we stop them one way.
     # The registry starts first, so that the nodes all find each other from their first beat.
-    registry = subprocess.Popen(commands.pop("registry"), start_new_session=True)
+    registry = subprocess.Popen(commands.pop("registry"), start_new_session=True, env=env)
     children = {"registry": registry}
     try:
         if not _registry_ready(registry_port, registry):
@@ -77,7 +90,9 @@ def run_demo(
             return 1
         _started("registry", registry_url, registry)
         for node in nodes:
-            children[node.name] = subprocess.Popen(commands[node.name], start_new_session=True)
+            children[node.name] = subprocess.Popen(
+                commands[node.name], start_new_session=True, env=env
+            )
             _started(node.name, format_url("127.0.0.1", node.port), children[node.name])
         print(flush=True)
         reported: set[str] = set()

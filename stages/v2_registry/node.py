@@ -17,13 +17,15 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from stages.v1_kv.client import ClientError
 from stages.v1_kv.server import DEFAULT_MAX_VALUE_BYTES, ServerConfig, create_app
+from stages.v2_registry.auth import Secret, auth_headers, require_token, warn_if_open, writes
 from stages.v2_registry.client import RegistryClient
 from stages.v2_registry.membership import DEFAULT_HEARTBEAT_INTERVAL, Membership
 
@@ -38,6 +40,8 @@ class NodeConfig:
     advertise_host: str | None = None  # None: the registry uses the address it sees
     heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL
     max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES
+    cluster_token: Secret | None = field(default=None, repr=False)  # sent on every call
+    kv_token: Secret | None = field(default=None, repr=False)  # None: /kv is open
 
     @property
     def registry_timeout(self) -> float:
@@ -96,10 +100,11 @@ async def client_session(app: web.Application) -> AsyncIterator[None]:
     (such waiting would eat into that call's timeout); each caller bounds its own
     concurrency instead (v2.1's node sends at most one message at a time per peer).
     """
+    config = app[NODE_CONFIG]
     connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    headers = auth_headers(config.cluster_token)  # every call carries the token, if any
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
         app[SESSION] = session
-        config = app[NODE_CONFIG]
         app[REGISTRY] = RegistryClient(
             config.registry_url, timeout=config.registry_timeout, session=session
         )
@@ -128,10 +133,37 @@ async def membership(app: web.Application) -> AsyncIterator[None]:
 # --8<-- [end:membership_ctx]
 
 
+# --8<-- [start:token_checks]
+def token_checks(config: NodeConfig) -> list[Middleware]:
+    """Writes other than /kv ones (the election's messages) need the cluster token;
+    every /kv request needs the kv token, if there is one."""
+    checks: list[Middleware] = []
+    if config.cluster_token is not None:
+        checks.append(require_token(config.cluster_token, cluster_write, "cluster"))
+    if config.kv_token is not None:
+        checks.append(require_token(config.kv_token, kv_request, "kv"))
+    return checks
+
+
+def cluster_write(request: web.Request) -> bool:
+    """Every write that is not a /kv one: the election's messages, and whatever comes next."""
+    return writes(request) and not kv_request(request)
+
+
+def kv_request(request: web.Request) -> bool:
+    """Every /kv request, reads too: a private store is private to read as well."""
+    return request.path == "/kv" or request.path.startswith("/kv/")
+
+
+# --8<-- [end:token_checks]
+
+
 # --8<-- [start:create_node_app]
 def create_node_app(config: NodeConfig) -> web.Application:
     """v1's key/value app, plus membership and ``GET /cluster/peers``."""
-    app = create_app(ServerConfig(max_value_bytes=config.max_value_bytes))
+    app = create_app(ServerConfig(max_value_bytes=config.max_value_bytes), token_checks(config))
+    if config.cluster_token is None:
+        app.on_startup.append(warn_if_open(f"Node {config.name}"))
     app[NODE_CONFIG] = config
     app[MEMBERSHIP] = Membership(config.name, config.heartbeat_interval, random.Random())
     app.router.add_get("/cluster/peers", get_peers)

@@ -6,6 +6,7 @@ Routes::
     GET    /nodes          {"nodes": [...]} sorted by name
     GET    /nodes/{name}   one entry, or 404
     DELETE /nodes/{name}   204, or 404
+    (with a cluster token, POST and DELETE need ``Authorization: Bearer TOKEN``, else 401)
     GET    /health         {"status": "ok", "service": "registry", "nodes": N, "ttl": T,
                             "max_nodes": M, "pid": P}
 
@@ -21,12 +22,14 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from stages.v1_kv.errors import ApiError, json_errors
 from stages.v1_kv.server import json_ends_with_newline
+from stages.v2_registry.auth import Secret, require_token, warn_if_open, writes
 from stages.v2_registry.models import InvalidMessage, NodeInfo, Registration, check_name
 from stages.v2_registry.registry import (
     DEFAULT_MAX_NODES,
@@ -46,6 +49,7 @@ Clock = Callable[[], float]
 class RegistryConfig:
     ttl: float = DEFAULT_TTL
     max_nodes: int = DEFAULT_MAX_NODES
+    token: Secret | None = field(default=None, repr=False)  # None: anyone may write
 
     @property
     def sweep_interval(self) -> float:
@@ -206,7 +210,12 @@ def create_registry_app(
 ) -> web.Application:
     """Build the registry application; ``clock`` is injectable for tests."""
     config = config or RegistryConfig()
-    app = web.Application(middlewares=[json_ends_with_newline, json_errors])
+    middlewares: list[Middleware] = [json_ends_with_newline, json_errors]
+    if config.token is not None:  # POST and DELETE need it; GET stays open
+        middlewares.append(require_token(config.token, writes, "cluster"))
+    app = web.Application(middlewares=middlewares)
+    if config.token is None:
+        app.on_startup.append(warn_if_open("The registry"))
     app[REGISTRY] = Registry(config.ttl, config.max_nodes)
     app[CLOCK] = clock
     app[REFUSALS] = Refusals()
