@@ -91,6 +91,7 @@ def _f(value: float) -> str:
 class Drawing:
     def __init__(self) -> None:
         self.parts: list[str] = []
+        self.labels: list[str] = []  # drawn last, on a white halo: arrows never hide them
 
     def line(
         self, x1: float, y1: float, x2: float, y2: float, colour: str, extra: str = ""
@@ -108,6 +109,10 @@ class Drawing:
 
     def text(self, x: float, y: float, words: str, extra: str = "") -> None:
         self.parts.append(f'<text x="{_f(x)}" y="{_f(y)}"{extra}>{escape(words)}</text>')
+
+    def label(self, x: float, y: float, words: str, extra: str = "") -> None:
+        halo = ' stroke="#ffffff" stroke-width="4" stroke-linejoin="round" paint-order="stroke"'
+        self.labels.append(f'<text x="{_f(x)}" y="{_f(y)}"{halo}{extra}>{escape(words)}</text>')
 
     def cross(self, x: float, y: float, size: float, colour: str) -> None:
         self.line(x - size, y - size, x + size, y + size, colour, ' stroke-width="2"')
@@ -141,7 +146,7 @@ def lamport_svg(
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_f(width)}" height="{_f(height)}" '
         f'viewBox="0 0 {_f(width)} {_f(height)}" font-family="sans-serif" font-size="12">\n'
-        + "\n".join(drawing.parts)
+        + "\n".join([*drawing.parts, *drawing.labels])
         + "\n</svg>\n"
     )
 
@@ -267,8 +272,8 @@ def _draw_periods(
         if high >= start and low <= end:
             top, bottom = scale.y(max(low, start)), scale.y(min(high, end))
             drawing.rect(LEFT, top, right - LEFT, bottom - top, PARTITION, ' opacity="0.45"')
-            drawing.text(right + 6, top + 12, "partition", ' fill="#ad1457"')
-            drawing.text(right + 6, top + 26, groups, ' fill="#ad1457"')
+            drawing.label(right + 6, top + 12, "partition", ' fill="#ad1457"')
+            drawing.label(right + 6, top + 26, groups, ' fill="#ad1457"')
     for period in found:
         if period.end < start or period.start > end:
             continue
@@ -281,7 +286,7 @@ def _draw_periods(
             drawing.line(cx, top, cx, bottom, "#444444", ' stroke-dasharray="3 3"')
         elif period.kind == "leader":
             drawing.rect(cx - 7, top, 14, bottom - top, SHADES["leader"], ' opacity="0.8"')
-            drawing.text(cx + 10, top + 12, f"leader, term {period.term}", ' font-size="11"')
+            drawing.label(cx + 10, top + 12, f"leader, term {period.term}", ' font-size="11"')
         else:  # a candidate, or a pre-candidate asking whether it could win
             drawing.rect(cx - 4, top, 8, bottom - top, SHADES[period.kind], ' opacity="0.9"')
     for record in records:
@@ -293,7 +298,7 @@ def _draw_periods(
             drawing.cross(cx, y, 7, CRASH)
         elif record["event"] == "restart":
             drawing.parts.append(f'<circle cx="{_f(cx)}" cy="{_f(y)}" r="5" fill="#2e7d32"/>')
-        drawing.text(cx - 10, y + 4, record["event"], ' text-anchor="end" font-size="11"')
+        drawing.label(cx - 10, y + 4, record["event"], ' text-anchor="end" font-size="11"')
 
 
 def _draw_messages(
