@@ -53,7 +53,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from stages.v2_1_election.core import ConfigError, Role, Send, Timings
+from stages.v2_1_election.core import ConfigError, Role, Send, Timings, cannot_be_real
 from stages.v2_1_election.messages import (
     MAX_TERM,
     Answer,
@@ -185,8 +185,7 @@ class BullyElector:
     # --8<-- [start:receive]
     def receive(self, message: Message, now: float) -> list[Send]:
         """Handle one message from a peer; return the replies to send."""
-        if message.sender == self.name or message.term > MAX_TERM:
-            log.warning("%s ignored a %s that cannot be real: %s", self.name, message.kind, message)
+        if cannot_be_real(self.name, message):
             return []
         if message.term > self.term:
             self._adopt_term(message.term, now)  # the generation clock moves forward

@@ -13,13 +13,16 @@ version 2.1) and :mod:`~stages.v2_1_election.quorum` (majority vote, as Raft ele
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from stages.v2_1_election.messages import Message
+from stages.v2_1_election.messages import MAX_TERM, Message
+
+log = logging.getLogger(__name__)
 
 
 class Role(StrEnum):
@@ -55,6 +58,17 @@ class Timings:
 
 
 # --8<-- [end:timings]
+
+
+def cannot_be_real(name: str, message: Message) -> bool:
+    """A message "from" the receiver itself, or past :data:`MAX_TERM`: forged or misrouted.
+
+    Every core checks this first and ignores such a message, with one warning.
+    """
+    if message.sender == name or message.term > MAX_TERM:
+        log.warning("%s ignored a %s that cannot be real: %s", name, message.kind, message)
+        return True
+    return False
 
 
 # --8<-- [start:elector]

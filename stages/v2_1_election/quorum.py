@@ -37,7 +37,7 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from stages.v2_1_election.core import ConfigError, Role, Send, Storage, Timings
+from stages.v2_1_election.core import ConfigError, Role, Send, Storage, Timings, cannot_be_real
 from stages.v2_1_election.messages import (
     MAX_TERM,
     Heartbeat,
@@ -156,8 +156,7 @@ class QuorumElector:
     # --8<-- [start:receive]
     def receive(self, message: Message, now: float) -> list[Send]:
         """The term rules, then the current role's step function."""
-        if message.sender == self.name or message.term > MAX_TERM:
-            log.warning("%s ignored a %s that cannot be real: %s", self.name, message.kind, message)
+        if cannot_be_real(self.name, message):
             return []
         if message.term > self.term:
             if isinstance(message, RequestVote) and self._in_lease(now):
