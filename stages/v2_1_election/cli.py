@@ -16,12 +16,14 @@ from stages.v1_kv.runner import http_url, positive_float, positive_int, serve
 from stages.v2_1_election.algorithms import ALGORITHMS
 from stages.v2_1_election.client import ClusterStatus, ElectionClient, nodes_with_status
 from stages.v2_1_election.core import ConfigError, Storage
+from stages.v2_1_election.dashboard import ELECTION_STAGE
 from stages.v2_1_election.node import create_election_app
 from stages.v2_1_election.votefile import VoteFile, VoteFileError
 from stages.v2_registry.cli import (
     NODE_COLUMNS,
     add_demo_arguments,
     add_node_arguments,
+    demo_dashboard,
     demo_nodes,
     demo_token,
     format_table,
@@ -206,7 +208,9 @@ def run_v21_demo(args: argparse.Namespace) -> int:
     election: tuple[str, ...] = ()
     if args.election == "quorum":  # every node of the demo, and no other, is the cluster
         election = ("--election", "quorum", "--cluster-size", str(args.nodes))
-    return run_demo("v2.1", args.registry_port, demo_nodes(args), election, token=token)
+    dashboard = demo_dashboard(args, ELECTION_STAGE)
+    nodes = demo_nodes(args)
+    return run_demo("v2.1", args.registry_port, nodes, election, token, dashboard)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
