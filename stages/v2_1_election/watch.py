@@ -54,10 +54,10 @@ class ElectionWatch(ClusterWatch):
         assert isinstance(after, ElectionSeen)
         name, role, term = after.name, after.role, after.term
         was = self._said.get(name)
+        if after.process == "dead" or (was is not None and was.pid != after.pid):
+            self._end_tenure(name, now)  # that process leads no more
         if was is None or was.pid != after.pid:  # a new process has said nothing yet
             was = ElectionSeen(name, after.url, after.pid, after.process)
-        if after.process == "dead":
-            self._end_tenure(name, now)
         if role is None:  # it did not answer (paused, dead, starting): it said nothing new
             return events
         self._said[name] = after
