@@ -147,7 +147,7 @@ async def _supervise(
     reported: set[int] = set()
     try:
         while not stopping.is_set():
-            for child in list(supervisor.children.values()):
+            for child in list(supervisor.started):
                 status = child.process.poll()
                 if status is not None and child.pid not in reported:
                     reported.add(child.pid)  # a killed node is part of the demo: carry on

@@ -73,11 +73,14 @@ class Supervisor:
         self._env = env
         self.registry: Child | None = None
         self.children: dict[str, Child] = {}  # the nodes, by name, in the order they started
+        self.started: list[Child] = []  # every process ever started, restarted ones included
 
     def _spawn(self, name: str, port: int, command: list[str]) -> Child:
         # Each child gets its own session, so Ctrl-C reaches only the demo, which stops them.
         process = subprocess.Popen(command, start_new_session=True, env=self._env)
-        return Child(name, f"http://127.0.0.1:{port}", command, process, port)
+        child = Child(name, f"http://127.0.0.1:{port}", command, process, port)
+        self.started.append(child)
+        return child
 
     def start_registry(self, port: int, command: list[str]) -> Child:
         self.registry = self._spawn("registry", port, command)
