@@ -39,13 +39,17 @@ def free_run(count: int) -> int:
 
 
 def start_demo(
-    processes: Processes, port_factory: Callable[[], int], *args: str, stage: str = "v2.1"
+    processes: Processes,
+    port_factory: Callable[[], int],
+    *args: str,
+    stage: str = "v2.1",
+    dashboard_port: int = 0,
 ) -> DdbProcess:
     nodes = int(args[args.index("--nodes") + 1]) if "--nodes" in args else 3
     return processes.start(
         stage, "demo", "--registry-port", str(port_factory()),
         "--first-node-port", str(free_run(nodes + 1)),  # room for one more
-        "--dashboard-port", "0", *args,
+        "--dashboard-port", str(dashboard_port), *args,
     )  # fmt: skip
 
 
