@@ -2,7 +2,7 @@
 // No framework and no build step: the browser runs this file as it is.
 "use strict";
 
-const WINDOW = 60; // seconds of leadership the timeline shows
+const WINDOW = [10, 60]; // the timeline shows the demo so far, between 10 s and a minute
 const ACTIONS = ["kill", "pause", "resume", "restart"];
 const APPLIES = { // which actions apply to a process in each state (the server checks too)
   running: ["kill", "pause", "restart"],
@@ -68,7 +68,7 @@ function drawNodes() {
     const row = element("tr", { "data-node": node.name });
     row.className = `${node.process}${leader ? " leader" : ""}`;
     const age = node.last_heartbeat_age === null ? "not registered"
-      : `${node.last_heartbeat_age.toFixed(1)} s ago`;
+      : `${node.last_heartbeat_age.toFixed(1)} s`;
     const cells = [
       ["name", node.name], ["url", node.url.replace("http://", "")], ["pid", node.pid], ["process", node.process],
       ["role", node.role ?? "–"], ["term", node.term ?? "–"], ["leader", node.leader ?? "–"],
@@ -129,8 +129,10 @@ function drawTimeline() {
   const height = top + lane * names.length + 18;
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.style.height = `${height}px`;
-  const start = cluster.now - WINDOW;
-  const x = (t) => left + ((Math.max(t, start) - start) / WINDOW) * (width - left - 8);
+  const first = events.length > 0 ? events[0].at : cluster.now;
+  const seconds = Math.min(Math.max(cluster.now - first, WINDOW[0]), WINDOW[1]);
+  const start = cluster.now - seconds;
+  const x = (t) => left + ((Math.max(t, start) - start) / seconds) * (width - left - 8);
   const shapes = [];
   const shape = (tag, attributes, text = "") => {
     const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
@@ -154,10 +156,10 @@ function drawTimeline() {
       class: `tenure${open}`, x: x1, y, width: x2 - x1, height: lane - 4,
       "data-leader": tenure.leader, "data-term": tenure.term,
     });
-    if (x2 - x1 > 24) shape("text", { x: x1 + 4, y: y + 14 }, `term ${tenure.term}`);
+    if (x2 - x1 > 48) shape("text", { x: x1 + 4, y: y + 14 }, `term ${tenure.term}`);
   }
   const bottom = top + lane * names.length + 12;
-  shape("text", { class: "axis", x: left, y: bottom }, `${WINDOW} s ago`);
+  shape("text", { class: "axis", x: left, y: bottom }, `${Math.round(seconds)} s ago`);
   shape("text", { class: "axis", x: width - 32, y: bottom }, "now");
   svg.replaceChildren(...shapes);
 }
