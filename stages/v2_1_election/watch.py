@@ -74,6 +74,9 @@ class ElectionWatch(ClusterWatch):
                 self._end_tenure(name, now)
         return events
 
+    def timeline_json(self) -> list[dict[str, Any]]:
+        return [tenure.to_json() for tenure in self.timeline]
+
     def _begin_tenure(self, name: str, term: int | None, now: float) -> None:
         for tenure in self.timeline:  # a leader at a higher term ends older tenures
             if tenure.end is None and (tenure.leader == name or tenure.term < (term or 0)):

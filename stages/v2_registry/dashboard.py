@@ -34,7 +34,7 @@ import aiohttp
 from aiohttp import web
 
 from stages.v1_kv.client import ClientError, KeyNotFound, KVClient, RequestFailed
-from stages.v1_kv.errors import ApiError, json_errors
+from stages.v1_kv.errors import ApiError, Handler, json_errors
 from stages.v1_kv.server import json_ends_with_newline
 from stages.v2_registry.client import RegistryClient
 from stages.v2_registry.supervisor import Child, NotApplicable, Supervisor, UnknownChild
@@ -104,12 +104,11 @@ def cluster(app: web.Application) -> dict[str, Any]:
 def state(app: web.Application, since: int) -> dict[str, Any]:
     """What a page needs: the cluster, the events after the first ``since``, the timeline."""
     watch = app[WATCH]
-    timeline = getattr(watch, "timeline", None)
     return {
         **cluster(app),
         "now": time.time(),
         "events": [event.to_json() for event in watch.since(since)],
-        "timeline": None if timeline is None else [tenure.to_json() for tenure in timeline],
+        "timeline": watch.timeline_json(),
     }
 
 
@@ -218,7 +217,7 @@ async def act(request: web.Request) -> web.Response:
 async def add_node(request: web.Request) -> web.Response:
     app = request.app
     async with app[ACTING]:
-        child = await asyncio.to_thread(app[SUPERVISOR].add_node)
+        child = app[SUPERVISOR].add_node()  # starting a process does not wait for it
         app[WATCH].act(time.time(), child.name, "add", child.pid)
     publish(app)
     return web.json_response(entry(app, child), status=201)
@@ -259,9 +258,26 @@ async def close_streams(app: web.Application) -> None:
     publish(app, stop=True)  # the pages reconnect, to the next demo when there is one
 
 
+@web.middleware
+async def only_this_page(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse what another web site could make a browser send here.
+
+    A page from anywhere may POST to 127.0.0.1 (and would kill a node); the browser then
+    says where it comes from in ``Origin``. A name that resolves to 127.0.0.1 (DNS
+    rebinding) shows in ``Host``. ``curl`` sends no ``Origin``, and is welcome.
+    """
+    host = request.host.rsplit(":", 1)[0]
+    if host not in ("127.0.0.1", "localhost"):
+        raise ApiError(403, "forbidden", f"this dashboard answers only to 127.0.0.1, not {host}")
+    origin = request.headers.get("Origin")
+    if request.method != "GET" and origin is not None and origin != f"http://{request.host}":
+        raise ApiError(403, "forbidden", f"a page from {origin} may not act on this demo")
+    return await handler(request)
+
+
 # --8<-- [start:create_dashboard_app]
 def create_dashboard_app(supervisor: Supervisor, stage: Stage) -> web.Application:
-    app = web.Application(middlewares=[json_ends_with_newline, json_errors])
+    app = web.Application(middlewares=[json_ends_with_newline, json_errors, only_this_page])
     app[SUPERVISOR], app[STAGE], app[WATCH] = supervisor, stage, stage.new_watch()
     app[PAGES], app[ACTING] = set(), asyncio.Lock()
     app.router.add_get("/", page)

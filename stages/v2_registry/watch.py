@@ -103,6 +103,10 @@ class ClusterWatch:
         self._record([event])
         return event
 
+    def timeline_json(self) -> list[dict[str, Any]] | None:
+        """The leadership timeline, for a stage that has leaders (v2 has none: None)."""
+        return None
+
     def compare(self, before: NodeSeen | None, after: NodeSeen, now: float) -> list[Event]:
         """The events between two looks at one node (``before`` is None the first time).
 

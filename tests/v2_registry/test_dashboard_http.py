@@ -128,3 +128,22 @@ async def test_the_page_and_its_files_are_served(client) -> None:
     assert page.status == 200 and '<table id="nodes">' in await page.text()
     for name in ("dashboard.js", "dashboard.css"):
         assert (await client.get(f"/static/{name}")).status == 200
+
+
+async def test_another_web_site_cannot_act_on_the_demo(client, supervisor) -> None:
+    """A page from elsewhere may make the browser POST here; its Origin gives it away."""
+    resp = await client.post("/api/nodes/n1/kill", headers={"Origin": "http://evil.example"})
+    assert resp.status == 403
+    assert (await resp.json())["error"]["message"] == (
+        "a page from http://evil.example may not act on this demo"
+    )
+    assert supervisor.children["n1"].state() == "running"
+    own = f"http://{client.server.host}:{client.server.port}"
+    assert (await client.post("/api/nodes/n1/pause", headers={"Origin": own})).status == 200
+
+
+async def test_a_name_that_is_not_loopback_is_refused(client) -> None:
+    """DNS rebinding: evil.example made to resolve to 127.0.0.1 still says its name."""
+    resp = await client.get("/api/cluster", headers={"Host": "evil.example:8090"})
+    assert resp.status == 403
+    assert (await resp.json())["error"]["code"] == "forbidden"
