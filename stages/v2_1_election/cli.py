@@ -232,9 +232,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     demo = sub.add_parser(
         "demo",
         help="run a registry and three v2.1 nodes on loopback (what `make run` does)",
-        description="Start a registry and N v2.1 nodes as child processes on 127.0.0.1. "
-        "Kill the leader (`ddb nodes` shows its PID) and watch the others elect a new one; "
-        "Ctrl-C stops them all.",
+        description="Start a registry and N v2.1 nodes as child processes on 127.0.0.1, and "
+        "a dashboard that shows them live. Kill the leader (from the dashboard, or by the PID "
+        "`ddb nodes` shows) and watch the others elect a new one; Ctrl-C stops them all.",
     )
     add_demo_arguments(demo)
     demo.add_argument(

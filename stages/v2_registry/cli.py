@@ -326,8 +326,8 @@ def register(
     demo = sub.add_parser(
         "demo",
         help="run a registry and three nodes on loopback (what `make run` does)",
-        description="Start a registry and N nodes as child processes on 127.0.0.1; "
-        "Ctrl-C stops them all.",
+        description="Start a registry and N nodes as child processes on 127.0.0.1, and a "
+        "dashboard that shows them live; Ctrl-C stops them all.",
     )
     add_demo_arguments(demo)
     demo.set_defaults(func=run_v2_demo)
