@@ -205,9 +205,11 @@ async def act(request: web.Request) -> web.Response:
     name = node(request).name
     do = getattr(app[SUPERVISOR], action)
     async with app[ACTING]:
+        app[WATCH].expect(name, action)  # a look may see the effect before we are done
         try:
             child = await asyncio.to_thread(do, name)  # restart waits for the old process
         except NotApplicable as exc:
+            app[WATCH].expect(name, None)
             raise ApiError(409, "not_applicable", str(exc)) from None
         app[WATCH].act(time.time(), name, action, child.pid)
     publish(app)

@@ -10,8 +10,8 @@ changed. Nothing is guessed: an event is a difference between two things the pro
 at most.
 
 The dashboard's own actions (kill, pause, ...) are events too, recorded by
-:meth:`ClusterWatch.act`; the change of process state that they cause is then not
-reported a second time.
+:meth:`ClusterWatch.act`; announced first with :meth:`ClusterWatch.expect`, the change of
+process state that they cause is not reported a second time.
 
 No clock, no I/O: ``now`` is a parameter, so the tests feed it looks one by one.
 """
@@ -93,10 +93,15 @@ class ClusterWatch:
         self.events.extend(events)
         self.count += len(events)
 
-    def act(self, now: float, name: str, action: str, pid: int) -> Event:
-        """Record an action of the dashboard on ``name`` (one of ``ACTIONS``)."""
+    def expect(self, name: str, action: str | None) -> None:
+        """Before an action on ``name`` (None: it did not happen after all): the change of
+        process state it causes is not news, even if a look sees it before :meth:`act`."""
+        self._expected.pop(name, None)
         if action in EXPECTED_PROCESS:
             self._expected[name] = EXPECTED_PROCESS[action]
+
+    def act(self, now: float, name: str, action: str, pid: int) -> Event:
+        """Record an action of the dashboard on ``name`` (one of ``ACTIONS``), once done."""
         how = f"{SIGNALS[action]} to pid {pid}" if action in SIGNALS else f"pid {pid}"
         done = ACTIONS[action]
         event = Event(now, name, done, f"{name} {done} from the dashboard ({how})")

@@ -135,6 +135,7 @@ def test_killing_the_leader_from_the_page_shows_another_at_a_higher_term(dashboa
     page.wait_for_selector(f"#timeline rect[data-leader='{new}'][data-term='{new_term}']")
     log = page.text_content("#events")
     assert f"{old} killed from the dashboard" in log
+    assert f"{old} exited" not in log  # our own kill is one event, not two
     assert f"{new} became leader at term {new_term}" in log
     assert dashboard.errors == []
 

@@ -38,10 +38,28 @@ def test_a_process_that_dies_on_its_own_is_reported_exited_then_expired() -> Non
 def test_an_action_of_the_dashboard_is_one_event_not_two() -> None:
     watch = ClusterWatch()
     watch.observe(1.0, [seen()])
+    watch.expect("n1", "pause")
     event = watch.act(2.0, "n1", "pause", 100)
     assert event.text == "n1 paused from the dashboard (SIGSTOP to pid 100)"
     assert watch.observe(2.25, [seen("paused")]) == []  # the look confirms what we did
     assert kinds(watch.observe(2.5, [seen("running")])) == ["resumed"]  # SIGCONT from elsewhere
+
+
+def test_a_look_that_sees_an_action_before_it_is_recorded_reports_it_once() -> None:
+    watch = ClusterWatch()
+    watch.observe(1.0, [seen()])
+    watch.expect("n1", "kill")
+    assert watch.observe(1.1, [seen("dead")]) == []  # SIGKILL sent; act() not yet called
+    watch.act(1.2, "n1", "kill", 100)
+    assert kinds(watch.since(0))[-1] == "killed" and "exited" not in kinds(watch.since(0))
+
+
+def test_an_action_that_did_not_happen_expects_nothing() -> None:
+    watch = ClusterWatch()
+    watch.observe(1.0, [seen()])
+    watch.expect("n1", "resume")
+    watch.expect("n1", None)  # 409: it was running
+    assert kinds(watch.observe(2.0, [seen("paused")])) == ["paused"]
 
 
 def test_a_stop_from_elsewhere_is_reported_as_such() -> None:
@@ -67,6 +85,7 @@ def test_since_gives_only_the_events_a_reader_has_not_had() -> None:
     watch.observe(1.0, [seen()])  # two events
     assert kinds(watch.since(0)) == ["started", "registered"]
     count = watch.count
+    watch.expect("n1", "kill")
     watch.act(2.0, "n1", "kill", 100)
     watch.observe(2.25, [seen("dead", age=None)])
     assert kinds(watch.since(count)) == ["killed", "expired"]
