@@ -139,7 +139,10 @@ async def keep_looking(app: web.Application) -> AsyncIterator[None]:
     async def loop() -> None:
         while True:
             started = time.monotonic()
-            await look(app)
+            try:
+                await look(app)
+            except Exception:  # a bug must not freeze the page: say it, and look again
+                log.exception("The dashboard's look at the cluster failed")
             await asyncio.sleep(max(0.0, LOOK_EVERY - (time.monotonic() - started)))
 
     app[SESSION] = aiohttp.ClientSession()
