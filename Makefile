@@ -45,9 +45,11 @@ docs-build: $(STAMP) tags
 docs: $(STAMP) tags
 	$(BIN)/mkdocs serve -a 127.0.0.1:8000
 
-## figures: redraw the simulator's diagrams in docs/figures (a test checks they are current)
+## figures: redraw the simulator's diagrams in docs/figures (a test checks they are current),
+## and take the dashboard's screenshot (a real demo in Chromium: needs the `browser` extra)
 figures: $(STAMP) tags
 	$(BIN)/python -m stages.v2_1_election.sim.figures
+	$(BIN)/python -m tests.dashboard_figure
 
 ## stress-test: the whole suite N times (default 5) beside a CPU hog on every core; lists each failure
 N ?= 5

@@ -42,6 +42,8 @@ LIVE = {
     r"(^|/)ddb (nodes|status)": "a live cluster's table: tests/v2_1_election/test_walkthrough.py",
     r"^ddb v(1|2|2\.1) (server|registry|node)\b": "starts a server that runs until Ctrl-C "
     "(unless the page shows it refused): tests/*/test_processes.py",
+    r"127\.0\.0\.1:8090\b": "the dashboard of a running demo: "
+    "tests/v2_1_election/test_dashboard_processes.py",
     r"127\.0\.0\.1:(?!8080\b)\d+": "a node's address: tests/v2_registry/test_processes.py",
 }
 # The server each page's commands talk to (on 8080 in the docs).

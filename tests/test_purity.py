@@ -17,6 +17,7 @@ PURE = [
     "stages.v2_registry.registry",
     "stages.v2_registry.models",
     "stages.v2_registry.membership",
+    "stages.v2_registry.watch",
     "stages.v2_1_election.messages",
     "stages.v2_1_election.bully",
     "stages.v2_1_election.core",
@@ -24,6 +25,7 @@ PURE = [
     "stages.v2_1_election.votefile",
     "stages.v2_1_election.algorithms",
     "stages.v2_1_election.peers",
+    "stages.v2_1_election.watch",
 ]
 FORBIDDEN = ("asyncio", "aiohttp")
 

@@ -6,4 +6,6 @@
 * :mod:`stages.v2_1_election.node` is the v2 node plus an election driven by aiohttp.
 * :mod:`stages.v2_1_election.client` reads a node's view of the election.
 * :mod:`stages.v2_1_election.sim` runs the same core in a deterministic simulator.
+* :mod:`stages.v2_1_election.dashboard` and :mod:`stages.v2_1_election.watch` show the
+  election on the demo's dashboard.
 """

@@ -16,12 +16,14 @@ from stages.v1_kv.runner import http_url, positive_float, positive_int, serve
 from stages.v2_1_election.algorithms import ALGORITHMS
 from stages.v2_1_election.client import ClusterStatus, ElectionClient, nodes_with_status
 from stages.v2_1_election.core import ConfigError, Storage
+from stages.v2_1_election.dashboard import ELECTION_STAGE
 from stages.v2_1_election.node import create_election_app
 from stages.v2_1_election.votefile import VoteFile, VoteFileError
 from stages.v2_registry.cli import (
     NODE_COLUMNS,
     add_demo_arguments,
     add_node_arguments,
+    demo_dashboard,
     demo_nodes,
     demo_token,
     format_table,
@@ -206,7 +208,9 @@ def run_v21_demo(args: argparse.Namespace) -> int:
     election: tuple[str, ...] = ()
     if args.election == "quorum":  # every node of the demo, and no other, is the cluster
         election = ("--election", "quorum", "--cluster-size", str(args.nodes))
-    return run_demo("v2.1", args.registry_port, demo_nodes(args), election, token=token)
+    dashboard = demo_dashboard(args, ELECTION_STAGE)
+    nodes = demo_nodes(args)
+    return run_demo("v2.1", args.registry_port, nodes, election, token, dashboard)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -228,9 +232,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     demo = sub.add_parser(
         "demo",
         help="run a registry and three v2.1 nodes on loopback (what `make run` does)",
-        description="Start a registry and N v2.1 nodes as child processes on 127.0.0.1. "
-        "Kill the leader (`ddb nodes` shows its PID) and watch the others elect a new one; "
-        "Ctrl-C stops them all.",
+        description="Start a registry and N v2.1 nodes as child processes on 127.0.0.1, and "
+        "a dashboard that shows them live. Kill the leader (from the dashboard, or by the PID "
+        "`ddb nodes` shows) and watch the others elect a new one; Ctrl-C stops them all.",
     )
     add_demo_arguments(demo)
     demo.add_argument(

@@ -16,6 +16,7 @@ from stages.v1_kv.runner import (
     add_server_arguments,
     bound_port,
     http_url,
+    port_number,
     positive_float,
     positive_int,
     serve,
@@ -29,7 +30,8 @@ from stages.v2_registry.auth import (
     token_from,
 )
 from stages.v2_registry.client import RegistryClient, pid_of
-from stages.v2_registry.demo import NodeSpec, run_demo
+from stages.v2_registry.dashboard import Stage
+from stages.v2_registry.demo import Dashboard, NodeSpec, run_demo
 from stages.v2_registry.membership import DEFAULT_HEARTBEAT_INTERVAL
 from stages.v2_registry.models import NAME_PATTERN, NAME_RULE, InvalidMessage, NodeInfo, check_host
 from stages.v2_registry.node import NodeConfig, create_node_app
@@ -255,12 +257,18 @@ def demo_token(args: argparse.Namespace) -> Secret | None:
     return token_from(args.cluster_token, CLUSTER_TOKEN_ENV)
 
 
+def demo_dashboard(args: argparse.Namespace, stage: Stage) -> Dashboard | None:
+    """The demo's dashboard, as its flags ask (None: ``--no-dashboard``)."""
+    return None if args.no_dashboard else Dashboard(args.dashboard_port, stage)
+
+
 def run_v2_demo(args: argparse.Namespace) -> int:
     try:
         token = demo_token(args)
     except ValueError as exc:
         return fail(str(exc))
-    return run_demo("v2", args.registry_port, demo_nodes(args), token=token)
+    dashboard = demo_dashboard(args, Stage("v2"))  # membership only: no election to show
+    return run_demo("v2", args.registry_port, demo_nodes(args), token=token, dashboard=dashboard)
 
 
 def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
@@ -277,6 +285,14 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
         default=8051,
         help="n1's port; n2 takes the next (default: 8051)",
     )
+    parser.add_argument(
+        "--dashboard-port",
+        type=port_number,
+        default=8090,
+        help="serve the dashboard, a live page of the cluster with buttons to kill, pause "
+        "and restart nodes, on http://127.0.0.1:PORT/; 0 picks a free port (default: 8090)",
+    )
+    parser.add_argument("--no-dashboard", action="store_true", help="do not serve the dashboard")
     add_token_arguments(parser)
 
 
@@ -310,8 +326,8 @@ def register(
     demo = sub.add_parser(
         "demo",
         help="run a registry and three nodes on loopback (what `make run` does)",
-        description="Start a registry and N nodes as child processes on 127.0.0.1; "
-        "Ctrl-C stops them all.",
+        description="Start a registry and N nodes as child processes on 127.0.0.1, and a "
+        "dashboard that shows them live; Ctrl-C stops them all.",
     )
     add_demo_arguments(demo)
     demo.set_defaults(func=run_v2_demo)

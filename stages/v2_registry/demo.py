@@ -4,30 +4,48 @@ It starts a registry and a few nodes as child processes, exactly as you would in
 separate terminals, and lets their logs interleave on this terminal (every line
 says which process wrote it). It prints each child's process id, so that killing a
 node (``kill -9 PID``) needs no guessing; that is part of the demo, and the others
-carry on. Ctrl-C (or SIGTERM) asks each child to stop with SIGTERM, so every node
-deregisters, and waits for all of them.
+carry on. Unless ``--no-dashboard``, it also serves the dashboard
+(:mod:`stages.v2_registry.dashboard`): a page that shows the cluster live and kills,
+pauses, resumes and restarts the nodes.
+
+Ctrl-C (or SIGTERM) stops every child: paused ones are resumed first, each node gets
+SIGTERM (so it deregisters), the registry last, and the demo waits for all of them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import signal
-import subprocess
+import socket
 import sys
 import time
 import urllib.request
 from dataclasses import dataclass
 from types import FrameType
 
-from stages.v1_kv.runner import format_url
+from aiohttp import web
+
+from stages.v1_kv.runner import format_url, listen
 from stages.v2_registry.auth import CLUSTER_TOKEN_ENV, Secret
+from stages.v2_registry.dashboard import Stage, create_dashboard_app
+from stages.v2_registry.supervisor import Child, Supervisor
 
 
 @dataclass(frozen=True)
 class NodeSpec:
     name: str
     port: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Where to serve the dashboard, and what the stage shows on it."""
+
+    port: int  # 0: any free port
+    stage: Stage
 
 
 def _ddb(*args: str) -> list[str]:
@@ -40,6 +58,7 @@ def run_demo(
     nodes: list[NodeSpec],
     node_args: tuple[str, ...] = (),
     token: Secret | None = None,
+    dashboard: Dashboard | None = None,
 ) -> int:
     """Run a registry and ``nodes`` of ``stage`` until Ctrl-C; return 0 on a clean stop.
 
@@ -50,36 +69,39 @@ def run_demo(
     if token is not None:
         env[CLUSTER_TOKEN_ENV] = token.reveal()
     registry_url = format_url("127.0.0.1", registry_port)
-    commands = {"registry": _ddb("v2", "registry", "--port", str(registry_port))}
-    for node in nodes:
-        commands[node.name] = _ddb(
-            stage,
-            "node",
-            "-ra",
-            registry_url,
-            "--name",
-            node.name,
-            "--port",
-            str(node.port),
-            *node_args,
+
+    def node_command(name: str, port: int) -> list[str]:
+        return _ddb(
+            stage, "node", "-ra", registry_url, "--name", name, "--port", str(port), *node_args
         )
+
+    sock = None
+    if dashboard is not None:  # before any child starts: a busy port stops nothing but us
+        try:
+            sock = listen("127.0.0.1", dashboard.port)
+        except OSError as exc:
+            print(
+                f"The dashboard {exc}; choose another port with --dashboard-port "
+                "(0 picks a free one), or run without it (--no-dashboard).",
+                file=sys.stderr,
+            )
+            return 1
     print(
         f"Starting a registry and {len(nodes)} {stage} nodes on 127.0.0.1 (Ctrl-C stops them all):",
         flush=True,
     )
-
-    stopping = False
+    stopping = asyncio.Event()  # set by a signal, before or after the event loop starts
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
+        stopping.set()
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    # Each child gets its own session, so Ctrl-C reaches only us, and we stop them one way.
+    supervisor = Supervisor(node_command, env)
     # The registry starts first, so that the nodes all find each other from their first beat.
-    registry = subprocess.Popen(commands.pop("registry"), start_new_session=True, env=env)
-    children = {"registry": registry}
+    registry = supervisor.start_registry(
+        registry_port, _ddb("v2", "registry", "--port", str(registry_port))
+    )
     try:
         if not _registry_ready(registry_port, registry):
             print(
@@ -88,48 +110,66 @@ def run_demo(
                 file=sys.stderr,
             )
             return 1
-        _started("registry", registry_url, registry)
+        _started(registry)
         for node in nodes:
-            children[node.name] = subprocess.Popen(
-                commands[node.name], start_new_session=True, env=env
-            )
-            _started(node.name, format_url("127.0.0.1", node.port), children[node.name])
+            _started(supervisor.start_node(node.name, node.port))
+        if sock is not None:
+            print(f"\nDashboard: http://127.0.0.1:{sock.getsockname()[1]}/", flush=True)
         print(flush=True)
-        reported: set[str] = set()
-        while not stopping and len(reported) < len(children):
-            for name, child in children.items():
-                if child.poll() is not None and name not in reported:
-                    reported.add(name)  # a killed node is part of the demo: carry on
-                    print(f"*** {name} exited with status {child.returncode}", file=sys.stderr)
-            time.sleep(0.2)  # a signal ends the wait early
+        app = None if dashboard is None else create_dashboard_app(supervisor, dashboard.stage)
+        asyncio.run(_supervise(supervisor, stopping, app, sock))
     finally:
-        nodes_first = [child for name, child in children.items() if name != "registry"]
-        _stop_all(nodes_first)  # they deregister, so the registry must still be up
-        _stop_all([registry])
-        print("All stopped.")
+        signal.signal(signal.SIGINT, stop)  # the event loop, closing, put the defaults back
+        signal.signal(signal.SIGTERM, stop)
+        if sock is not None:
+            sock.close()
+        supervisor.stop_all()  # the nodes first: they deregister, so the registry must be up
+        print("All stopped.", flush=True)
     return 0
 
 
-def _started(name: str, url: str, child: subprocess.Popen[bytes]) -> None:
-    print(f"  {name:<8}  {url:<22}  pid {child.pid}", flush=True)
+# --8<-- [start:supervise]
+async def _supervise(
+    supervisor: Supervisor,
+    stopping: asyncio.Event,
+    app: web.Application | None,
+    sock: socket.socket | None,
+) -> None:
+    """Serve the dashboard (if any) and report each child that exits, until a signal."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    runner = None
+    if app is not None and sock is not None:
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+    reported: set[int] = set()
+    try:
+        while not stopping.is_set():
+            for child in list(supervisor.started):
+                status = child.process.poll()
+                if status is not None and child.pid not in reported:
+                    reported.add(child.pid)  # a killed node is part of the demo: carry on
+                    print(f"*** {child.name} exited with status {status}", file=sys.stderr)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=0.2)
+    finally:
+        if runner is not None:
+            await runner.cleanup()
 
 
-def _stop_all(children: list[subprocess.Popen[bytes]]) -> None:
-    """SIGTERM each child, then wait for all of them (SIGKILL after 10 s)."""
-    for child in children:
-        if child.poll() is None:
-            child.terminate()
-    for child in children:
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+# --8<-- [end:supervise]
 
 
-def _registry_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 10) -> bool:
+def _started(child: Child) -> None:
+    print(f"  {child.name:<8}  {child.url:<22}  pid {child.pid}", flush=True)
+
+
+def _registry_ready(port: int, registry: Child, timeout: float = 10) -> bool:
     """Wait until *our* registry answers ``GET /health``: the answer must carry our child's
     pid, since another registry (another checkout's demo, say) may already hold the port."""
+    process = registry.process
     deadline = time.monotonic() + timeout
     while process.poll() is None and time.monotonic() < deadline:
         try:

@@ -61,6 +61,8 @@ def test_the_demo_stops_with_an_error_when_its_registry_cannot_start(
             str(busy),
             "--first-node-port",
             str(first),
+            "--dashboard-port",
+            "0",
             timeout=30,
         )
     assert result.returncode == 1
@@ -77,8 +79,9 @@ async def test_the_demo_exits_1_when_another_registry_holds_its_port(
     other = await processes.start("v2", "registry", "--port", "0").started()  # not the demo's
     port, first = other.rsplit(":", 1)[1], unused_tcp_port_factory()
     result = run_ddb(
-        stage, "demo", "--registry-port", port, "--first-node-port", str(first), timeout=30
-    )
+        stage, "demo", "--registry-port", port, "--first-node-port", str(first),
+        "--dashboard-port", "0", timeout=30,
+    )  # fmt: skip
     assert result.returncode == 1
     assert f"The registry did not start on port {port}".encode() in result.stderr
     assert b"Address already in use" in result.stderr
@@ -97,7 +100,7 @@ async def test_the_demo_prints_each_childs_pid(processes: Processes, unused_tcp_
     registry_port, first = unused_tcp_port_factory(), unused_tcp_port_factory()
     demo = processes.start(
         "v2", "demo", "--nodes", "2", "--registry-port", str(registry_port),
-        "--first-node-port", str(first),
+        "--first-node-port", str(first), "--dashboard-port", "0",
     )  # fmt: skip
     pattern = r"^  (\S+) +(http://\S+) +pid (\d+)$"
     await demo.wait_for_log(r"  n2 +http://\S+ +pid \d+", timeout=20)

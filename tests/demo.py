@@ -1,0 +1,104 @@
+"""Helpers for tests of a running demo and its dashboard (``ddb v2.1 demo``, ``ddb v2 demo``).
+
+Each demo gets free ports: the registry's and the nodes' from pytest's
+``unused_tcp_port_factory`` (a node's port must be known before it starts, and the next
+ones are taken in a row), the dashboard's with ``--dashboard-port 0``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+from tests.support import SETUP, DdbProcess, Processes, wait_until
+
+
+def free_run(count: int) -> int:
+    """The first of ``count`` consecutive ports that are free now (``--first-node-port``)."""
+    for _ in range(100):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            first = probe.getsockname()[1]
+        if first + count > 65535:
+            continue
+        try:
+            with contextlib.ExitStack() as held:
+                for port in range(first, first + count):
+                    sock = held.enter_context(socket.socket())
+                    sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue  # one of them is taken: try another run
+        return first
+    raise AssertionError(f"found no {count} consecutive free ports")
+
+
+def start_demo(
+    processes: Processes,
+    port_factory: Callable[[], int],
+    *args: str,
+    stage: str = "v2.1",
+    dashboard_port: int = 0,
+) -> DdbProcess:
+    nodes = int(args[args.index("--nodes") + 1]) if "--nodes" in args else 3
+    return processes.start(
+        stage, "demo", "--registry-port", str(port_factory()),
+        "--first-node-port", str(free_run(nodes + 1)),  # room for one more
+        "--dashboard-port", str(dashboard_port), *args,
+    )  # fmt: skip
+
+
+DASHBOARD_LINE = r"Dashboard: (http://127\.0\.0\.1:\d+)/"
+
+
+async def dashboard_url(demo: DdbProcess) -> str:
+    return (await demo.wait_for_log(DASHBOARD_LINE, timeout=SETUP)).group(1)
+
+
+def dashboard_url_now(demo: DdbProcess, timeout: float = SETUP) -> str:
+    """The same, for tests without an event loop (the browser's): poll with a deadline."""
+    deadline = time.monotonic() + timeout
+    while (match := re.search(DASHBOARD_LINE, demo.log)) is None:
+        if demo.proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"the demo printed no dashboard address:\n{demo.log}")
+        time.sleep(0.05)  # polling the log, with a deadline
+    return match.group(1)
+
+
+async def call(method: str, url: str) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as session, session.request(method, url) as resp:
+        return resp.status, await resp.json()
+
+
+async def cluster(url: str) -> dict[str, Any]:
+    status, body = await call("GET", f"{url}/api/cluster")
+    assert status == 200, body
+    return body
+
+
+def by_name(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {node["name"]: node for node in state["nodes"]}
+
+
+async def settled(url: str, nodes: int = 3) -> dict[str, Any]:
+    """Wait until every node runs, is registered and follows one leader; return that state."""
+    state: dict[str, Any] = {}
+
+    async def agreed() -> bool:
+        nonlocal state
+        state = await cluster(url)
+        leaders = {node["leader"] for node in state["nodes"]}
+        return (
+            len(state["nodes"]) == nodes
+            and all(n["process"] == "running" and n["registered"] for n in state["nodes"])
+            and len(leaders) == 1
+            and None not in leaders
+        )
+
+    await wait_until(agreed, timeout=SETUP, what=f"{nodes} nodes to agree on a leader")
+    return state

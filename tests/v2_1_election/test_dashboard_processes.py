@@ -1,0 +1,148 @@
+"""The dashboard of a real demo: its API signals the real processes, and the demo leaves
+nothing behind when it stops, paused and killed children included."""
+
+from __future__ import annotations
+
+import signal
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.demo import by_name, call, cluster, dashboard_url, settled, start_demo
+from tests.support import LOADED, SETUP, Processes, run_ddb, wait_until
+
+
+def kernel_state(pid: int) -> str:
+    """The process state letter ``ps -o stat`` shows first (``T``: stopped)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def alive(pid: int, name: str) -> bool:
+    """Whether ``pid`` is still our node's process (and not a new one with a reused pid)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"stages" in command and (name.encode() in command or name == "registry")
+
+
+@pytest.mark.timeout(90)
+async def test_pause_from_the_api_stops_the_process_and_resume_brings_it_back(
+    processes: Processes, unused_tcp_port_factory
+) -> None:
+    demo = start_demo(processes, unused_tcp_port_factory)
+    url = await dashboard_url(demo)
+    state = await settled(url)
+    follower = next(n for n in state["nodes"] if n["role"] != "leader")
+    status, entry = await call("POST", f"{url}/api/nodes/{follower['name']}/pause")
+    assert status == 200 and entry["process"] == "paused"
+    assert kernel_state(follower["pid"]) == "T"
+    assert by_name(await cluster(url))[follower["name"]]["process"] == "paused"
+
+    status, entry = await call("POST", f"{url}/api/nodes/{follower['name']}/resume")
+    assert status == 200 and entry["process"] == "running"
+    assert kernel_state(follower["pid"]) in "RS"
+    await settled(url)  # it follows the same cluster again
+    assert demo.stop() == 0
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("stop_with", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+async def test_the_demo_stops_every_child_even_paused_or_killed_ones(
+    processes: Processes, unused_tcp_port_factory, stop_with: signal.Signals
+) -> None:
+    demo = start_demo(processes, unused_tcp_port_factory)
+    url = await dashboard_url(demo)
+    state = await settled(url)
+    names = sorted(by_name(state))
+    assert (await call("POST", f"{url}/api/nodes/{names[0]}/pause"))[0] == 200
+    assert (await call("POST", f"{url}/api/nodes/{names[1]}/kill"))[0] == 200
+    state = await cluster(url)
+    pids = {node["name"]: node["pid"] for node in state["nodes"]}
+    pids["registry"] = state["registry"]["pid"]
+
+    demo.proc.send_signal(stop_with)
+    demo.proc.wait(timeout=SETUP)
+    assert demo.stop() == 0
+    assert demo.log.rstrip().endswith("All stopped.")
+    assert [name for name, pid in pids.items() if alive(pid, name)] == []
+    assert f"{names[0]} deregistered from the registry" in demo.log  # resumed, then stopped
+
+
+@pytest.mark.timeout(90)
+async def test_a_node_added_from_the_api_joins_and_follows_the_leader_it_finds(
+    processes: Processes, unused_tcp_port_factory
+) -> None:
+    demo = start_demo(processes, unused_tcp_port_factory)
+    url = await dashboard_url(demo)
+    before = await settled(url)
+    status, entry = await call("POST", f"{url}/api/nodes")
+    assert status == 201 and entry["name"] == "n4" and entry["process"] == "running"
+    after = await settled(url, nodes=4)
+    leader = before["nodes"][0]["leader"]
+    assert (by_name(after)["n4"]["role"], by_name(after)["n4"]["leader"]) == ("follower", leader)
+    assert demo.stop() == 0
+
+
+@pytest.mark.timeout(90)
+async def test_a_killed_node_restarted_from_the_api_comes_back_as_a_new_process(
+    processes: Processes, unused_tcp_port_factory
+) -> None:
+    demo = start_demo(processes, unused_tcp_port_factory)
+    url = await dashboard_url(demo)
+    old = by_name(await settled(url))["n1"]
+    assert (await call("POST", f"{url}/api/nodes/n1/kill"))[1]["process"] == "dead"
+    status, entry = await call("POST", f"{url}/api/nodes/n1/restart")
+    assert status == 200 and entry["process"] == "running" and entry["pid"] != old["pid"]
+    state = await settled(url)
+    assert by_name(state)["n1"]["pid"] == entry["pid"]
+    assert "*** n1 exited with status -9" in demo.log
+    assert demo.stop() == 0
+
+
+@pytest.mark.timeout(60)
+async def test_the_v2_dashboard_shows_membership_and_no_election(
+    processes: Processes, unused_tcp_port_factory
+) -> None:
+    demo = start_demo(processes, unused_tcp_port_factory, "--nodes", "2", stage="v2")
+    url = await dashboard_url(demo)
+
+    async def registered() -> bool:
+        return all(node["registered"] for node in (await cluster(url))["nodes"])
+
+    await wait_until(registered, timeout=SETUP, what="both v2 nodes to register")
+    state = await cluster(url)
+    assert state["stage"] == "v2"
+    assert [(n["name"], n["role"], n["term"]) for n in state["nodes"]] == [
+        ("n1", None, None),
+        ("n2", None, None),
+    ]
+    assert all(n["last_heartbeat_age"] < 1.0 + LOADED for n in state["nodes"])  # a beat a second
+    assert demo.stop() == 0
+
+
+def test_a_busy_dashboard_port_stops_the_demo_before_it_starts_anything(
+    unused_tcp_port_factory,
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        result = run_ddb(
+            "v2.1", "demo", "--registry-port", str(unused_tcp_port_factory()),
+            "--first-node-port", str(unused_tcp_port_factory()), "--dashboard-port", str(port),
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.decode() == (
+        f"The dashboard cannot listen on 127.0.0.1:{port}: Address already in use; choose "
+        "another port with --dashboard-port (0 picks a free one), or run without it "
+        "(--no-dashboard).\n"
+    )
+    assert b"pid" not in result.stdout  # no child was started
+
+
+@pytest.mark.timeout(60)
+async def test_no_dashboard_serves_no_page(processes: Processes, unused_tcp_port_factory) -> None:
+    demo = start_demo(processes, unused_tcp_port_factory, "--nodes", "1", "--no-dashboard")
+    await demo.wait_for_log(r"n1 became leader", timeout=SETUP)
+    assert demo.stop() == 0
+    assert "Dashboard:" not in demo.log
