@@ -133,15 +133,16 @@ def lab_of(name: str) -> str | None:
 # --8<-- [start:commands]
 def bridge_commands(plan: Plan, owner: str) -> list[Command]:
     """Two bridges, without an address (``addrgenmode none``: not even IPv6's link-local).
-    Bridge a carries the name of the process that owns the lab, in its alias."""
+    Each bridge says in its alias which process owns the lab, so that a later run can
+    tell a live lab from the leftovers of a crashed one."""
     commands = []
     for bridge in (plan.bridge_a, plan.bridge_b):
         commands += [
             ["ip", "link", "add", bridge, "type", "bridge"],
+            ["ip", "link", "set", bridge, "alias", owner],
             ["ip", "link", "set", bridge, "addrgenmode", "none"],
             ["ip", "link", "set", bridge, "up"],
         ]
-    commands.append(["ip", "link", "set", plan.bridge_a, "alias", owner])
     return commands
 
 
