@@ -179,7 +179,7 @@ async def test_ddb_lab_commands_partition_heal_and_remove_everything_on_ctrl_c(
 
         await wait_until(n3_leads, timeout=SETUP, what="ddb lab status to show n3 leading")
         assert status[1].split()[:4] == ["reg", "10.77.0.2", "a", "registry"], status
-        assert "partitioned: n1, reg | n2, n3" in ddb_lab("partition", "n1", "n2,n3")
+        assert ": n1, reg | n2, n3" in ddb_lab("partition", "n1", "n2,n3")
         status = ddb_lab("status").splitlines()
         assert [line.split()[2] for line in status[1:]] == ["a", "a", "b", "b"], status
         assert "healed" in ddb_lab("heal")

@@ -12,6 +12,7 @@ import os
 import secrets
 import signal
 import time
+from datetime import datetime
 from types import FrameType
 
 from stages.v1_kv.cli import fail
@@ -107,6 +108,12 @@ def run_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def now() -> str:
+    """The time as the hosts' log lines show it (``06:01:02,345``), to match them up."""
+    stamp = datetime.now()
+    return f"{stamp:%H:%M:%S},{stamp.microsecond // 1000:03d}"
+
+
 def with_lab(args: argparse.Namespace, action: str) -> int:
     """``partition``, ``heal`` and ``status``: find the lab by its name, then act."""
     try:
@@ -115,10 +122,10 @@ def with_lab(args: argparse.Namespace, action: str) -> int:
         if action == "partition":
             partition(lab, args.side_a, args.side_b)
             side_a = ", ".join([*args.side_a, "reg"])
-            print(f"lab {lab.lab} partitioned: {side_a} | {', '.join(args.side_b)}")
+            print(f"lab {lab.lab} partitioned at {now()}: {side_a} | {', '.join(args.side_b)}")
         elif action == "heal":
             heal(lab)
-            print(f"lab {lab.lab} healed: every host on {lab.bridge_a}")
+            print(f"lab {lab.lab} healed at {now()}: every host on {lab.bridge_a}")
         else:
             print(format_views(views(lab)))
     except LabError as exc:
