@@ -17,7 +17,7 @@ import shutil
 import subprocess
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -28,10 +28,10 @@ from stages.v2_1_election.lab.lab import (
     heal,
     partition,
     start,
+    start_cluster,
     views,
-    wait_answers,
 )
-from stages.v2_1_election.lab.plan import Host, Plan, node_command, plan, registry_command
+from stages.v2_1_election.lab.plan import Host, Plan, plan
 from stages.v2_registry.auth import CLUSTER_TOKEN_ENV
 from tests.support import SETUP, wait_until
 
@@ -67,18 +67,20 @@ class LabRun:
         self.logs = logs
         self.env = {**os.environ, CLUSTER_TOKEN_ENV: TOKEN}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.files: list[IO[Any]] = []
 
     def up(self, *flags: str) -> None:
         """Build the hosts, start the registry, then every node with the election ``flags``."""
         build(self.plan, say=print)
-        self.start(self.plan.registry, registry_command(self.plan))
-        wait_answers(self.plan.registry, f"{self.plan.registry_url}/health", SETUP)
-        for node in self.plan.nodes:
-            self.start(node, node_command(self.plan, node, list(flags)))
+        self.processes = start_cluster(self.plan, list(flags), self.env, SETUP, self._log_file)
+
+    def _log_file(self, host: Host) -> IO[Any]:
+        """The host's log file; the child writes to it, we close our copy at the end."""
+        self.files.append(open(self.logs / f"{host.name}.log", "ab"))  # noqa: SIM115
+        return self.files[-1]
 
     def start(self, host: Host, command: list[str], env: dict[str, str] | None = None) -> None:
-        with open(self.logs / f"{host.name}.log", "ab") as log:
-            self.processes[host.name] = start(host, command, env or self.env, log)
+        self.processes[host.name] = start(host, command, env or self.env, self._log_file(host))
 
     def partition(self, side_a: list[str], side_b: list[str]) -> None:
         partition(self.plan, side_a, side_b)
@@ -129,6 +131,8 @@ class LabRun:
         netns.remove(self.plan.lab, say=print)
         for proc in self.processes.values():
             proc.wait(timeout=10)
+        for file in self.files:
+            file.close()
 
 
 def summary(statuses: dict[str, Any]) -> str:

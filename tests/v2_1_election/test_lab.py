@@ -173,9 +173,12 @@ async def test_ddb_lab_commands_partition_heal_and_remove_everything_on_ctrl_c(
             assert done.returncode == 0, done.stderr
             return done.stdout
 
-        def n3_leads() -> bool:
-            status[:] = ddb_lab("status").splitlines()
-            return sum(" leader " in line for line in status) == 1 and "n3" in status[-1]
+        def n3_leads() -> bool:  # "not up" (exit status 1) while the lab is being built
+            done = subprocess.run([*DDB, "lab", "status", "--lab", name], capture_output=True,
+                                  text=True, timeout=60)  # fmt: skip
+            status[:] = done.stdout.splitlines()
+            leaders = [line.split()[0] for line in status if " leader " in line]
+            return done.returncode == 0 and len(status) == 5 and leaders == ["n3"]
 
         await wait_until(n3_leads, timeout=SETUP, what="ddb lab status to show n3 leading")
         assert status[1].split()[:4] == ["reg", "10.77.0.2", "a", "registry"], status

@@ -28,22 +28,19 @@ from stages.v2_1_election.lab.lab import (
     found_plan,
     heal,
     partition,
-    start,
+    start_cluster,
     views,
-    wait_answers,
 )
 from stages.v2_1_election.lab.plan import (
     MAX_NODES,
     LabError,
     check_lab_name,
-    node_command,
     parse_side,
     plan,
-    registry_command,
 )
 from stages.v2_registry.auth import CLUSTER_TOKEN_ENV, Secret, token_from
 
-SETUP = 20.0  # seconds the registry gets to start listening
+SETUP = 20.0  # seconds the registry, then the first node, get to start
 
 
 def election_flags(args: argparse.Namespace) -> list[str]:
@@ -84,10 +81,7 @@ def run_up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         build(lab)
-        children = {"reg": start(lab.registry, registry_command(lab), env)}
-        wait_answers(lab.registry, f"{lab.registry_url}/health", SETUP)
-        for node in lab.nodes:
-            children[node.name] = start(node, node_command(lab, node, flags), env)
+        children = start_cluster(lab, flags, env, SETUP)
         for each in lab.hosts:
             pid = children[each.name].pid
             print(f"  {each.name:<4} {each.address:<11} namespace {each.namespace:<14} pid {pid}")

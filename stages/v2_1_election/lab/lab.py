@@ -26,9 +26,11 @@ from stages.v2_1_election.lab.plan import (
     heal_commands,
     host,
     host_commands,
+    node_command,
     node_url,
     partition_commands,
     plan,
+    registry_command,
 )
 from stages.v2_registry.cli import format_table
 
@@ -151,12 +153,40 @@ def format_views(found: list[View]) -> str:
     return format_table(rows)
 
 
-def wait_answers(where: Host, url: str, timeout: float) -> None:
-    """Poll ``url`` from inside ``where`` until it answers; LabError after ``timeout``."""
+def wait_answers(
+    where: Host, url: str, timeout: float, until: Callable[[Any], bool] = lambda body: True
+) -> None:
+    """Poll ``url`` from inside ``where`` until its answer satisfies ``until``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         out, _ = ask(where, [url]).communicate(timeout=30)
-        if '"body"' in out:
+        answer = json.loads(out.splitlines()[0]) if out.strip() else {}
+        if "body" in answer and until(answer["body"]):
             return
         time.sleep(0.2)
-    raise LabError(f"{url} did not answer within {timeout:.0f}s")
+    raise LabError(f"{url} did not answer as expected within {timeout:.0f}s")
+
+
+# --8<-- [start:start_cluster]
+def start_cluster(
+    plan: Plan,
+    election: list[str],
+    env: dict[str, str],
+    timeout: float,
+    log: Callable[[Host], IO[Any] | None] = lambda host: None,
+) -> dict[str, subprocess.Popen[bytes]]:
+    """The registry; then the highest node alone, until it leads (Bully) or answers; then
+    the others. So Bully's leader is the highest node on every run, however busy the machine:
+    a node that joins a cluster with a leader follows it (leadership is sticky)."""
+    started = {"reg": start(plan.registry, registry_command(plan), env, log(plan.registry))}
+    wait_answers(plan.registry, f"{plan.registry_url}/health", timeout)
+    bully = "quorum" not in election
+    for node in sorted(plan.nodes, key=lambda node: node.name, reverse=True):
+        started[node.name] = start(node, node_command(plan, node, election), env, log(node))
+        if len(started) == 2:
+            wait_answers(node, f"{node_url(node)}/cluster/status", timeout,
+                         lambda body: not bully or body["role"] == "leader")  # fmt: skip
+    return started
+
+
+# --8<-- [end:start_cluster]
