@@ -11,6 +11,7 @@ import argparse
 import os
 import secrets
 import signal
+import sys
 import time
 from datetime import datetime
 from types import FrameType
@@ -58,6 +59,7 @@ def election_flags(args: argparse.Namespace) -> list[str]:
 
 
 def run_up(args: argparse.Namespace) -> int:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # our lines, in order
     try:
         netns.check_can_run()
         lab = plan(args.lab, args.nodes)
@@ -85,20 +87,19 @@ def run_up(args: argparse.Namespace) -> int:
         for each in lab.hosts:
             pid = children[each.name].pid
             print(f"  {each.name:<4} {each.address:<11} namespace {each.namespace:<14} pid {pid}")
-        print(f"lab {lab.lab} is up: 'ddb lab status' shows each node's view; Ctrl-C removes it",
-              flush=True)  # fmt: skip
+        print(f"lab {lab.lab} is up: 'ddb lab status' shows each node's view; Ctrl-C removes it")
         reported: set[str] = set()
         while not stopping and len(reported) < len(children):
             for name, child in children.items():
                 if child.poll() is not None and name not in reported:
                     reported.add(name)
-                    print(f"*** {name} exited with status {child.returncode}", flush=True)
+                    print(f"*** {name} exited with status {child.returncode}")
             time.sleep(0.2)  # a signal ends the wait early
     except LabError as exc:
         return fail(str(exc))
     finally:
         netns.remove(lab.lab)  # processes first: they are ended by SIGTERM, then SIGKILL
-        print(f"lab {lab.lab} removed", flush=True)
+        print(f"lab {lab.lab} removed")
     return 0
 
 
