@@ -95,12 +95,21 @@ class LabRun:
         path = self.logs / f"{name}.log"
         return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
-    def logged_at(self, name: str, pattern: str) -> datetime | None:
-        """When ``name`` first logged a line matching ``pattern`` (its own clock, local time)."""
+    def logged_at(self, name: str, pattern: str, since: datetime) -> datetime | None:
+        """When ``name`` first logged a line matching ``pattern`` at or after ``since``
+        (local time, as the log lines say it; every host shares the machine's clock)."""
         for line in self.log(name).splitlines():
             if re.search(pattern, line):
-                return datetime.strptime(line[:23], LOG_TIME)
+                when = datetime.strptime(line[:23], LOG_TIME)
+                if when >= since:
+                    return when
         return None
+
+    def seconds_to(self, name: str, pattern: str, since: datetime) -> float:
+        """Seconds from ``since`` to ``name``'s first log line matching ``pattern``."""
+        when = self.logged_at(name, pattern, since)
+        assert when is not None, f"{name} never logged {pattern!r} after {since:%H:%M:%S.%f}"
+        return (when - since).total_seconds()
 
     async def statuses(self) -> dict[str, dict[str, Any] | None]:
         """Each node's ``/cluster/status``, asked from inside its own namespace."""

@@ -112,13 +112,16 @@ def stop_processes(names: list[str], grace: float = 5.0) -> None:
 
 
 def remove(lab: str | None, say: Callable[[str], None] = print) -> list[str]:
-    """Remove a lab (every lab: ``None``) by name: processes, veths, namespaces, bridges.
+    """Remove a lab (every lab: ``None``) by name: processes (the registry last), veths,
+    namespaces, bridges.
 
     Safe to run twice, or beside another run: what is already gone is skipped.
     """
     prefix = PREFIX if lab is None else f"{PREFIX}{lab}-"
     spaces = [ns for ns in namespaces() if ns.startswith(prefix)]
-    stop_processes(spaces)
+    registries = [ns for ns in spaces if ns.endswith("-reg")]
+    stop_processes([ns for ns in spaces if ns not in registries])  # they deregister ...
+    stop_processes(registries)  # ... so the registry goes last
     found = {name: link for name, link in links().items() if name.startswith(prefix)}
     bridges = [name for name in found if name.endswith(("-a", "-b"))]  # hosts: reg, n1, x1
     removed = []
