@@ -6,6 +6,7 @@ import argparse
 
 from stages.v1_kv import cli as v1_cli
 from stages.v2_1_election import cli as v21_cli
+from stages.v2_1_election.lab import cli as lab_cli
 from stages.v2_1_election.sim import cli as sim_cli
 from stages.v2_registry import cli as v2_cli
 
@@ -21,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     v2_cli.register(commands, run_nodes=v21_cli.run_nodes_with_roles)  # roles, for v2.1 nodes
     v21_cli.register(commands)
     sim_cli.register(commands)
+    lab_cli.register(commands)
     return parser
 
 

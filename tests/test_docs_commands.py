@@ -45,6 +45,7 @@ LIVE = {
     r"127\.0\.0\.1:8090\b": "the dashboard of a running demo: "
     "tests/v2_1_election/test_dashboard_processes.py",
     r"127\.0\.0\.1:(?!8080\b)\d+": "a node's address: tests/v2_registry/test_processes.py",
+    r"^ddb lab ": "needs root and a lab of real processes: tests/v2_1_election/test_lab.py",
 }
 # The server each page's commands talk to (on 8080 in the docs).
 SERVERS = {"v1-kv.md": ("v1", "server"), "v2-registry.md": ("v2", "registry")}

@@ -26,6 +26,7 @@ PURE = [
     "stages.v2_1_election.algorithms",
     "stages.v2_1_election.peers",
     "stages.v2_1_election.watch",
+    "stages.v2_1_election.lab.plan",
 ]
 FORBIDDEN = ("asyncio", "aiohttp")
 
