@@ -54,6 +54,7 @@ def run(mode: Mode, parts: list[str]) -> dict[str, Any]:
         result["wall"] = time.monotonic() - began
         result["busy"] = busy.share()
         result["load"] = [load, load_average()]
+        result["date"] = stamp()["date"]
         results["parts"][name] = result
         print(f"bench: {name} took {result['wall']:.0f}s", file=sys.stderr, flush=True)
     results["wall"] = time.monotonic() - started
@@ -70,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--render", action="store_true", help="only write the page again, from its results.json"
     )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="measure only --parts again, and keep the other parts of results.json",
+    )
     args = parser.parse_args(argv)
     figures = args.out.with_suffix("")  # docs/benchmarks.md -> docs/benchmarks/
     saved = figures / "results.json"
@@ -82,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--parts: unknown {', '.join(sorted(unknown))}")
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
         results = run(MODES[args.mode], parts)
+        if args.merge and saved.exists():
+            earlier = json.loads(saved.read_text(encoding="utf-8"))
+            results = {**earlier, "parts": {**earlier["parts"], **results["parts"]}}
         figures.mkdir(parents=True, exist_ok=True)
         saved.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     write_page(results, args.out, figures)

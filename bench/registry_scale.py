@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from bench.load import percentile
 from bench.procs import DDB, Group, cpu_seconds, on_core, pinned, shown
@@ -27,44 +28,91 @@ def registry_command(ttl: float | None) -> list[str]:
     return pinned(REGISTRY_CORE, argv + (["--ttl", f"{ttl:g}"] if ttl else []))
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection, written and read by hand.
+
+    aiohttp's client spends several times the registry's CPU on each request; a thousand
+    renewals a second from one Python process would measure the load's own queue, not the
+    registry. This sends the same bytes a node's renewal does, and reads the status line.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> Connection:
+        return cls(*await asyncio.open_connection(host, port))
+
+    async def post(self, path: str, body: bytes) -> int:
+        self.writer.write(
+            b"POST %s HTTP/1.1\r\nHost: registry\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (path.encode(), len(body), body)
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        await self.reader.readexactly(length)
+        return int(head.split(b" ", 2)[1])
+
+    def close(self) -> None:
+        self.writer.close()
+
+
 async def renew_all(
-    session: aiohttp.ClientSession, url: str, names: list[str], seconds: float
-) -> tuple[list[float], dict[str, float], int]:
-    """Renew every name once a second for ``seconds``; (latencies, last renewal, failures)."""
+    url: str, names: list[str], seconds: float, connections: int = 32
+) -> dict[str, Any]:
+    """Renew every name once a second for ``seconds``, spread evenly over each second."""
+    host, port = URL(url).host or "127.0.0.1", URL(url).port or 80
     latencies: list[float] = []
+    lags: list[float] = []  # how late the load sent a renewal: it must keep up
     last: dict[str, float] = {}
     failures = 0
+    due: asyncio.Queue[tuple[float, int] | None] = asyncio.Queue()
 
-    async def renew(index: int, name: str) -> None:
+    async def worker() -> None:
         nonlocal failures
-        start = time.monotonic()
+        connection = await Connection.open(host, port)
         try:
-            body = {"name": name, "port": 10000 + index, "host": "127.0.0.1"}
-            async with session.post(f"{url}/nodes", json=body) as resp:
-                await resp.read()
-                ok = resp.status in (200, 201)
-        except (aiohttp.ClientError, TimeoutError):
-            ok = False
-        if ok:
-            latencies.append(time.monotonic() - start)
-            last[name] = start  # the heartbeat as sent: the registry's clock starts here
-        else:
-            failures += 1
+            while (item := await due.get()) is not None:
+                at, index = item
+                start = time.monotonic()
+                lags.append(start - at)
+                body = b'{"name": "%s", "port": %d, "host": "127.0.0.1"}' % (
+                    names[index].encode(),
+                    10000 + index,
+                )
+                try:
+                    status = await connection.post("/nodes", body)
+                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    failures += 1
+                    connection.close()
+                    connection = await Connection.open(host, port)
+                    continue
+                if status in (200, 201):
+                    latencies.append(time.monotonic() - start)
+                    last[names[index]] = start  # the registry's clock starts about here
+                else:
+                    failures += 1
+        finally:
+            connection.close()
 
+    workers = [asyncio.create_task(worker()) for _ in range(connections)]
     began = time.monotonic()
-    tasks: set[asyncio.Task[None]] = set()
-    beat = 0
-    while (offset := beat * RENEW_EVERY) < seconds:
-        for index, name in enumerate(names):
-            due = began + offset + RENEW_EVERY * index / len(names)
-            if (wait := due - time.monotonic()) > 0:
-                await asyncio.sleep(wait)
-            task = asyncio.create_task(renew(index, name))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-        beat += 1
-    await asyncio.gather(*tasks)
-    return latencies, last, failures
+    schedule = [
+        (began + beat * RENEW_EVERY + RENEW_EVERY * index / len(names), index)
+        for beat in range(max(1, round(seconds / RENEW_EVERY)))
+        for index in range(len(names))
+    ]
+    for at, index in schedule:
+        if (wait := at - time.monotonic()) > 0.002:
+            await asyncio.sleep(wait)
+        due.put_nowait((at, index))
+    for _ in workers:
+        due.put_nowait(None)
+    await asyncio.gather(*workers)
+    return {"latencies": latencies, "lags": lags, "last": last, "failures": failures}
 
 
 async def time_listing(session: aiohttp.ClientSession, url: str, until: float) -> list[float]:
@@ -103,7 +151,8 @@ async def load(url: str, pid: int, nodes: int, seconds: float, ttl: float) -> di
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         cpu_before, wall_before = cpu_seconds(pid), time.monotonic()
         listing = asyncio.create_task(time_listing(session, url, wall_before + seconds))
-        latencies, last, failures = await renew_all(session, url, names, seconds)
+        renewed = await renew_all(url, names, seconds)
+        latencies, last, failures = renewed["latencies"], renewed["last"], renewed["failures"]
         cpu = (cpu_seconds(pid) - cpu_before) / (time.monotonic() - wall_before)
         listings = await listing
         gone = await watch_expiry(session, url, last, limit=ttl * 2 + 5)
@@ -116,6 +165,8 @@ async def load(url: str, pid: int, nodes: int, seconds: float, ttl: float) -> di
         "failures": failures,
         "renew_p50": percentile(latencies, 50),
         "renew_p99": percentile(latencies, 99),
+        "lag_p50": percentile(renewed["lags"], 50),
+        "lag_p99": percentile(renewed["lags"], 99),
         "registry_cpu": cpu,
         "list_p50": percentile(listings, 50),
         "list_p99": percentile(listings, 99),
