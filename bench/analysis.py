@@ -54,6 +54,11 @@ def ratio(results: dict[str, Any], name: str) -> str:
     return "-" if value is None else f"{value:.2f}x"
 
 
+def cpu(results: dict[str, Any], name: str) -> str:
+    value = results["parts"].get("kv", {}).get("cpu_ratios", {}).get(name)
+    return "-" if value is None else f"{value:.2f}x"
+
+
 def _failover_median(results: dict[str, Any], system: str, timing: str, sig: str) -> str:
     trials = results["parts"].get("failover", {}).get("trials", []) + results["parts"].get(
         "etcd", {}
@@ -116,7 +121,13 @@ validation, no size limit of its own, no middleware and no JSON errors:
 The targets: the v1 server at 0.9x of the bare app or better, and the v2.1 node at 0.95x of
 the v1 server or better (the election must not tax the data path). This run: v1 against bare
 {ratio(r, "v1/bare GET")} on GET and {ratio(r, "v1/bare PUT")} on PUT; the v2.1 node against
-v1 {ratio(r, "v2.1/v1 GET")} and {ratio(r, "v2.1/v1 PUT")}.
+v1 {ratio(r, "v2.1/v1 GET")} and {ratio(r, "v2.1/v1 PUT")}. Read them with the "rounds"
+column: on a machine this busy, one round's ratio can land far from the next, and a median
+of a few rounds moves by more than the 0.05 between a target met and missed. The CPU each
+server spent per request (read from `/proc`, so time spent waiting for the core is left out)
+moves much less: it says what the validation and middlewares cost, {cpu(r, "v1/bare GET")} and
+{cpu(r, "v1/bare PUT")} of the bare app's CPU on GET and PUT. Where the server's core is the
+bottleneck, as here, its requests per second against the bare app tend to the inverse of that.
 
 ### Where the time goes
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import analysis, plots
+from bench.kv import ratios
 from bench.load import percentile
 
 OPS = ("GET", "PUT")
@@ -82,12 +83,19 @@ def kv_section(kv: dict[str, Any], figures: Path) -> str:
         target = targets[pair]
         verdict = "met" if value >= target else "**short**"
         cpu = kv["cpu_ratios"][name]
-        ratio_rows.append([pair, op, f"{value:.2f}x", f"{target:.2f}x", verdict, f"{cpu:.2f}x"])
+        server, base = pair.split("/")
+        each = ratios(kv["runs"], server, base, op)
+        spread = f"{min(each):.2f} to {max(each):.2f}"
+        row = [pair, op, f"{value:.2f}x", spread, f"{target:.2f}x", verdict, f"{cpu:.2f}x"]
+        ratio_rows.append(row)
     return "\n\n".join(
         [
             table(head, rows),
             "Ratios, each the median over rounds of the ratio within a round:",
-            table(["servers", "op", "req/s ratio", "target", "", "CPU per request"], ratio_rows),
+            table(
+                ["servers", "op", "req/s ratio", "rounds", "target", "", "CPU per request"],
+                ratio_rows,
+            ),
             image(figures, "kv.png", "requests per second of each server"),
         ]
     )

@@ -52,7 +52,7 @@ class Mode:
 MODES = {
     "full": Mode(
         name="full",
-        kv_rounds=5,
+        kv_rounds=8,
         kv_seconds=2.0,
         wrk=True,
         client_seconds=3.0,
