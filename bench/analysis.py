@@ -178,8 +178,10 @@ watches the names disappear from the list (polled every 50 ms).
 A renewal is one small JSON request; at a thousand a second, the registry (one Python process)
 spends the CPU shown above on HTTP and JSON, most of it in aiohttp's request handling. The
 list grows with the nodes: `GET /nodes` encodes every entry, so its latency grows linearly
-with the registry. Removal happens between TTL and TTL x 1.2 after the last heartbeat: the
-registry sweeps every TTL / 5 seconds, plus at most one poll of the load.
+with the registry. A node leaves the list as soon as its last heartbeat is a TTL old: the
+list leaves out entries past their TTL, even before the sweep (every TTL / 5 seconds) deletes
+them, so what the table shows past the TTL is the load's 50 ms polling and the time a
+listing of a thousand entries takes, not the sweep.
 
 ## 4. Failover
 

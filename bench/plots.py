@@ -61,7 +61,7 @@ def failover_plot(trials: list[dict[str, Any]], path: Path) -> None:
         ax.plot(t["times"], [y] * len(t["times"]), "k.", markersize=3, alpha=0.5)
     ax.set_yticks(range(1, len(rows) + 1), labels)
     ax.invert_yaxis()
-    ax.set_xlabel("seconds from the stop of the leader until every survivor names a new one")
+    ax.set_xlabel("seconds until every survivor names the same new leader")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, metadata={"Software": None})
