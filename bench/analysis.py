@@ -162,9 +162,10 @@ one session, against `wrk` on the same server:
 {s["client"]}
 
 One task measures a round trip, not the server: the client and the server take turns. With 64
-tasks the Python client, not the server, is the bottleneck: it spends about as much CPU per
-request as the server does, so it reaches a fraction of what `wrk` (written in C) gets out of
-the same server.
+tasks the Python client, not the server, is the bottleneck: building a request, parsing the
+response and checking it in Python costs the client's core at least as much as serving it
+costs the server's, so one client process reaches a fraction of what `wrk` (written in C)
+gets out of the same server.
 
 ## 3. Registry at scale
 
@@ -176,7 +177,10 @@ watches the names disappear from the list (polled every 50 ms).
 {s["registry"]}
 
 A renewal is one small JSON request; at a thousand a second, the registry (one Python process)
-spends the CPU shown above on HTTP and JSON, most of it in aiohttp's request handling. The
+spends the CPU shown above on HTTP, JSON and validation. (The load writes its requests by
+hand on 32 keep-alive connections: aiohttp's client, in one Python process, could not send a
+thousand a second on a shared core, and measured its own queue instead of the registry. The
+"lateness" row says whether it kept to its schedule.) The
 list grows with the nodes: `GET /nodes` encodes every entry, so its latency grows linearly
 with the registry. A node leaves the list as soon as its last heartbeat is a TTL old: the
 list leaves out entries past their TTL, even before the sweep (every TTL / 5 seconds) deletes
@@ -215,8 +219,9 @@ meanwhile, averaged over every election of every run:
 
 Bully's messages grow with the square of the cluster: every node that notices the silence
 challenges every higher node, each of those answers and challenges in turn, and the winner
-announces itself to all. Majority vote grows linearly: a candidate asks every peer once (with
-PreVote, twice), and one randomised timeout usually leaves a single candidate. The time to a
+announces itself to all. Majority vote grows little faster than the cluster: a candidate asks
+every peer once (with PreVote, twice), and one randomised timeout usually leaves a single
+candidate; the more nodes, the likelier two time out together and split a round. The time to a
 leader stays near each algorithm's timeouts at every size; the simulator's network has no
 queues, so it does not show what a real network adds when a hundred messages leave at once.
 
@@ -246,7 +251,7 @@ memory is the interpreter, aiohttp and its dependencies, almost none of it ours.
   match) or a list that only sends changes would change it.
 - **Failover**: the timeout to notice a silent leader, for every system measured here; the
   election after it is a small part. A graceful hand-off removes it for planned stops.
-- **Election messages**: the square of the cluster for Bully, linear for majority vote.
+- **Election messages**: the square of the cluster for Bully, about linear for majority vote.
 - **Idle**: the tick loop and the heartbeats; a node that sleeps until its next timer
   instead of ticking would use less.
 
