@@ -39,8 +39,15 @@ def background_load(seconds: float = 1.0) -> float:
     return busy.share()
 
 
-def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)  # unwinds every `with Group()`: each process is ended
+def _stop(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C or SIGTERM: unwind every ``with Group()`` and ``finally``, ending each process.
+
+    Raised here, not left to asyncio.run's own SIGINT handling, which cancels the running
+    task and can lose the interrupt when the task finishes anyway.
+    """
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise SystemExit(128 + signum)
 
 
 def run(mode: Mode, parts: list[str]) -> dict[str, Any]:
@@ -86,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         unknown = set(parts) - PARTS.keys()
         if unknown:
             parser.error(f"--parts: unknown {', '.join(sorted(unknown))}")
-        signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
         results = run(MODES[args.mode], parts)
         if args.merge and saved.exists():
             earlier = json.loads(saved.read_text(encoding="utf-8"))
