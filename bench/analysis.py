@@ -44,8 +44,9 @@ The fixes (in `stages/v1_kv`, every check as it was): the body is complete once 
 regular expression finds the 65 control characters (`validate_key("bench")` went from
 1.45 to 0.83 µs, and a 46-character key from 8.1 to 0.95 µs); the percent-escape check runs
 only when the key has a `%`. What is left against the bare app is the two middlewares around
-every request and the validation itself, a few microseconds: what the v1 server is for.
-Most of a request, in both servers, is aiohttp: parsing, routing, the response, the writes.
+every request and the validation itself, what the v1 server is for: the CPU ratio above says
+what they cost, and it is more than the 0.9x target allows. Most of a request, in both
+servers, is aiohttp: parsing, routing, the response, the writes.
 """
 
 
@@ -89,7 +90,7 @@ $ make bench QUICK=1
 ```
 
 `make bench` installs what it needs (`wrk` and Debian's `etcd-server` with `apt-get` when they
-are missing, matplotlib from the `bench` extra), runs every part (about 15 minutes on two cores)
+are missing, matplotlib from the `bench` extra), runs every part (under 15 minutes on two cores)
 and writes this page, its plots in `docs/benchmarks/`, and every raw figure in
 `docs/benchmarks/results.json`. `make bench QUICK=1` does a short version (under two minutes:
 fewer rounds and trials, the default timings only). A test runs the harness in a tiny mode
@@ -244,8 +245,8 @@ memory is the interpreter, aiohttp and its dependencies, almost none of it ours.
   request's time, in the bare app as in ours; our share is validation and two middlewares.
   What would change it: more processes behind one port (one per core), or a faster HTTP
   stack; not smaller handlers.
-- **The client**: the Python client costs as much per request as the server; a benchmark of a
-  Python server needs a load generator written in C.
+- **The client**: one Python client process gets a fraction of what `wrk` gets from the same
+  server; a benchmark of a Python server needs a load generator written in C.
 - **The registry**: one JSON request per node per second; its CPU grows linearly with the
   nodes, and `GET /nodes` with the size of the list. Longer heartbeat intervals (and a TTL to
   match) or a list that only sends changes would change it.

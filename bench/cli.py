@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, _stop)
         results = run(MODES[args.mode], parts)
         if args.merge and saved.exists():
+            for part in results["parts"].values():
+                part["again"] = True  # the page says so
             earlier = json.loads(saved.read_text(encoding="utf-8"))
             results = {**earlier, "parts": {**earlier["parts"], **results["parts"]}}
         figures.mkdir(parents=True, exist_ok=True)

@@ -56,5 +56,8 @@ def run(mode: Mode) -> dict[str, Any]:
         asyncio.run(at_rest(algorithm, mode.idle_nodes, mode.idle_seconds))
         for algorithm in mode.idle_algorithms
     ]
-    command = " ".join(Path(w).name if w == DDB[0] else w for w in DDB)
-    return {"rows": rows, "commands": [f"{command} v2.1 demo --nodes 3 --election ALGORITHM"]}
+    flags = " ".join(node_flags("ALGORITHM", mode.idle_nodes, DEFAULTS, Path("DIR"), "NAME"))
+    ddb = " ".join(Path(w).name if w == DDB[0] else w for w in DDB)
+    lines = [f"{ddb} v2 registry --port 0", f"{ddb} v2.1 node -ra URL --name NAME --port 0 {flags}"]
+    note = "(quorum adds --cluster-size and --data-dir, as in the failover part)"
+    return {"rows": rows, "commands": [*lines, note]}

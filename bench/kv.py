@@ -177,7 +177,8 @@ def run(mode: Mode) -> dict[str, Any]:
     }
     commands = server_commands()
     if tool == "wrk":
-        commands += [f"WRK_METHOD={op} " + shown(wrk_command("URL", mode.kv_seconds)) for op in OPS]
+        wrk = shown(wrk_command("URL", mode.kv_seconds)).replace(str(SCRIPT), "bench/kv.lua")
+        commands += [f"WRK_METHOD={op} {wrk}" for op in OPS]
     commands += [shown(load_command("URL", "GET", 64, mode.client_seconds))]
     return {
         "tool": tool,

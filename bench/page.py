@@ -49,8 +49,7 @@ def machine_section(results: dict[str, Any]) -> str:
     ]
     for name, part in results["parts"].items():
         load = ", ".join(f"{x:.2f}" for x in part["load"])
-        again = part.get("date", m["date"]) != m["date"]
-        when = f" (measured again {part['date']})" if again else ""
+        when = f" (measured again {part['date']})" if part.get("again") else ""
         took = f"{part['busy'] * 100:.0f}% busy, load {load}, {part['wall']:.0f} s{when}"
         rows.append([f"during `{name}`", took])
     return table(["", ""], rows)

@@ -186,5 +186,8 @@ def run(nodes: int, seconds: float, ttl: float | None) -> dict[str, Any]:
         url = registry.started()
         with on_core(LOAD_CORE):  # the load runs beside the registry, not on it
             result = asyncio.run(load(url, registry.pid, nodes, seconds, ttl or DEFAULT_TTL))
-    result["commands"] = [shown(registry_command(ttl)), "python -m bench (the load: this module)"]
+    result["commands"] = [
+        shown(registry_command(ttl)),
+        "(the load: bench/registry_scale.py, in the harness's process, on core 1)",
+    ]
     return result
