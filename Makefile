@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint pytest docs docs-build figures tags check-releases stress-test clean
+.PHONY: run test lint pytest docs docs-build figures tags check-releases stress-test bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -55,6 +55,13 @@ figures: $(STAMP) tags
 N ?= 5
 stress-test: $(STAMP) tags
 	$(BIN)/python -m tests.stress --runs $(N)
+
+## bench: benchmarks, each against a baseline in the same run; rewrites docs/benchmarks.md and
+## its plots (about 15 minutes on two cores; QUICK=1: a short version, under 2 minutes)
+bench: $(STAMP) tags
+	@bash bench/setup.sh
+	@$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[dev,docs,bench]'
+	$(BIN)/python -m bench --mode $(if $(QUICK),quick,full)
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .ruff_cache

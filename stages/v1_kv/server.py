@@ -57,7 +57,7 @@ def _key(request: web.Request) -> str:
     try:
         if raw == path:  # "/kv%2Fa": the route matched only once the slash was decoded
             raise InvalidKey("write the path as /kv/KEY, with the slash after kv as it is")
-        if not _PERCENT_ENCODED.fullmatch(raw):
+        if "%" in raw and not _PERCENT_ENCODED.fullmatch(raw):
             raise InvalidKey("a '%' in the path must start an escape such as %25 (for '%')")
         try:
             key = unquote_to_bytes(raw).decode("utf-8")
@@ -77,19 +77,26 @@ def _not_found(key: str) -> ApiError:
 
 
 # --8<-- [start:read_value]
+def _too_large(limit: int) -> ApiError:
+    return ApiError(
+        413, "value_too_large", f"the value is larger than the server's limit of {limit} bytes"
+    )
+
+
 async def _read_value(request: web.Request) -> bytes:
     """Read the body, refusing it as soon as it is known to be over the limit."""
     limit = request.app[CONFIG].max_value_bytes
-    too_large = ApiError(
-        413, "value_too_large", f"the value is larger than the server's limit of {limit} bytes"
-    )
-    if request.content_length is not None and request.content_length > limit:
-        raise too_large  # refused from the header alone, before reading a byte
+    announced = request.content_length
+    if announced is not None and announced > limit:
+        raise _too_large(limit)  # refused from the header alone, before reading a byte
     body = bytearray()
-    async for chunk in request.content.iter_chunked(64 * 1024):
+    while len(body) != announced:  # once the announced bytes are in, no read waits for the end
+        chunk = await request.content.read(64 * 1024)
+        if not chunk:
+            break  # the end of the body
         body += chunk
         if len(body) > limit:  # chunked uploads carry no Content-Length
-            raise too_large
+            raise _too_large(limit)
     return bytes(body)
 
 

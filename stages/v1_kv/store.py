@@ -7,10 +7,14 @@ into calls on :class:`KVStore`.
 
 from __future__ import annotations
 
-import unicodedata
+import re
 
 MAX_KEY_BYTES = 1024
 """The longest key, counted in UTF-8 bytes (not characters)."""
+
+# Unicode's control characters (category Cc): C0, DEL and C1. One regular expression
+# finds them faster than asking unicodedata about every character.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 class InvalidKey(ValueError):
@@ -33,9 +37,9 @@ def validate_key(key: str) -> None:
         raise InvalidKey(f"the key is not valid Unicode text: {exc.reason}") from None
     if size > MAX_KEY_BYTES:
         raise InvalidKey(f"the key is {size} bytes long; the limit is {MAX_KEY_BYTES} UTF-8 bytes")
-    control = next((c for c in key if unicodedata.category(c) == "Cc"), None)
+    control = _CONTROL.search(key)
     if control is not None:
-        raise InvalidKey(f"the key contains the control character {control!r}; keys are text")
+        raise InvalidKey(f"the key contains the control character {control[0]!r}; keys are text")
 
 
 # --8<-- [end:validate_key]

@@ -6,6 +6,9 @@ aiohttp leaves an escape it cannot decode as it is, so without this rule
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import pytest
 from aiohttp.test_utils import TestClient
 from yarl import URL
@@ -54,3 +57,18 @@ def test_control_characters_are_not_key_material() -> None:
         with pytest.raises(InvalidKey, match="control character"):
             validate_key(key)
     validate_key("tab-free é 雪 🙂 a/b")
+
+
+def test_the_control_character_rule_is_exactly_unicodes_category_cc() -> None:
+    """validate_key's regular expression refuses what unicodedata calls Cc, and nothing else."""
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        if 0xD800 <= code <= 0xDFFF:
+            continue  # lone surrogates: refused earlier, as text that is not valid Unicode
+        control = unicodedata.category(char) == "Cc"
+        try:
+            validate_key("a" + char)
+        except InvalidKey as exc:
+            assert control, f"U+{code:04X} refused: {exc}"
+        else:
+            assert not control, f"U+{code:04X} is a control character, and was accepted"

@@ -1,0 +1,100 @@
+"""The benchmark harness (``bench/``) runs, every part of it, so that it cannot rot.
+
+``python -m bench --mode tiny`` does every part in seconds, with a few nodes, one trial and
+KVClient as the load; its figures mean nothing, but every code path that ``make bench`` takes
+runs, the page is written with every section, and every process it started has ended. The
+one thing tiny mode leaves out, ``wrk``, has its own test: the harness drives it and reads its
+figures. With ``CI=true`` nothing here may skip: ``.ci/run`` installs wrk and matplotlib.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import kv, plots
+from bench.procs import PYTHON, Group
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI") == "true"
+
+
+def needs(tool: str, present: bool) -> None:
+    if not present:
+        if IN_CI:
+            pytest.fail(f"CI must run the benchmark harness's test: install {tool}")
+        pytest.skip(f"{tool} is not installed")
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if f"\nPPid:\t{pid}\n" in text:
+            found.append(int(status.parent.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_tiny_mode_runs_every_part_and_writes_the_page(tmp_path: Path) -> None:
+    out = tmp_path / "benchmarks.md"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--mode", "tiny", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=170,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    page = out.read_text(encoding="utf-8")
+    for heading in [
+        "## The machine, and how noisy it was",
+        "## 1. Key/value throughput and latency",
+        "## 2. The project's client",
+        "## 3. Registry at scale",
+        "## 4. Failover",
+        "## 5. Election scaling",
+        "## 6. Idle cost",
+        "## 7. What dominates each cost, and what would change it",
+        "## The exact commands",
+    ]:
+        assert heading in page
+    assert "(not measured)" not in page
+    results = json.loads((tmp_path / "benchmarks" / "results.json").read_text())
+    parts = results["parts"]
+    assert {r["server"] for r in parts["kv"]["runs"]} == {"bare", "v1", "v2.1"}
+    assert all(r["requests"] > 0 for r in parts["kv"]["runs"])
+    assert parts["registry"]["renewals"] > 0 and parts["registry"]["expired"] > 0
+    assert all(t["times"] for t in parts["failover"]["trials"])
+    assert parts["etcd"]["skipped"] == "not in tiny mode"
+    assert all(row["elections"] > 0 for row in parts["scaling"]["rows"])
+    assert all(0 < cpu < 2 for row in parts["idle"]["rows"] for cpu in row["cpu"])
+    needs("matplotlib (the bench extra)", plots.available())
+    for name in ("kv", "registry", "failover", "scaling"):
+        assert f"](benchmarks/{name}.png)" in page
+        assert (tmp_path / "benchmarks" / f"{name}.png").stat().st_size > 1000
+
+
+def test_the_harness_drives_wrk_and_reads_its_figures() -> None:
+    needs("wrk", shutil.which("wrk") is not None)
+    with Group() as group:
+        bare = group.start([PYTHON, "-m", "bench.bare", "--port", "0"])
+        url = bare.started()
+        put = kv.run_wrk(url, "PUT", 1)
+        get = kv.run_wrk(url, "GET", 1)
+    assert bare.proc.poll() is not None  # the group ended it
+    for result in (put, get):
+        assert result["requests"] > 0 and result["errors"] == 0 and result["non2xx"] == 0
+        assert 0 < result["p50"] <= result["p99"]
+    assert children_of(os.getpid()) == []
