@@ -17,8 +17,9 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -53,6 +54,19 @@ def unavailable() -> str | None:
     if not Path(CHROMIUM).exists():
         return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
     return None
+
+
+def only_loopback(left_loopback: list[str]) -> Callable[[Any], None]:
+    """A route handler that lets requests to 127.0.0.1 through, and aborts and notes any other."""
+
+    def handle(route: Any) -> None:  # a playwright Route
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            left_loopback.append(route.request.url)
+            route.abort()
+
+    return handle
 
 
 def page_path(page: Path) -> str:
@@ -111,23 +125,16 @@ def browser(site: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[obj
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
 def test_every_page_draws_its_diagrams_offline(site: str, browser: object, page: Path) -> None:
-    from playwright.sync_api import BrowserContext, Route
+    from playwright.sync_api import BrowserContext
 
     assert isinstance(browser, BrowserContext)
     left_loopback: list[str] = []
     errors: list[str] = []
 
-    def only_loopback(route: Route) -> None:
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            left_loopback.append(route.request.url)
-            route.abort()
-
     tab = browser.new_page()
     try:
         tab.add_init_script(OPEN_SHADOW_ROOTS)
-        tab.route("**/*", only_loopback)
+        tab.route("**/*", only_loopback(left_loopback))
         tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
         tab.on("pageerror", lambda exc: errors.append(str(exc)))
         tab.goto(site + page_path(page), wait_until="load")

@@ -19,7 +19,7 @@ import pytest
 
 from tests.demo import dashboard_url_now, start_demo
 from tests.support import LOADED, SETUP, DdbProcess, Processes
-from tests.test_site_browser import CHROMIUM, CHROMIUM_ARGS, unavailable
+from tests.test_site_browser import CHROMIUM, CHROMIUM_ARGS, only_loopback, unavailable
 
 # With the default timings a follower gives up on a dead leader after 0.5 s, and a Bully
 # election ends within answer_timeout (0.2 s) or victory_timeout (0.5 s) after that; the page
@@ -70,25 +70,18 @@ def dashboard(
     chromium: object, processes: Processes, unused_tcp_port_factory, request: pytest.FixtureRequest
 ) -> Iterator[Tab]:
     """A demo of three nodes, and a tab on its dashboard that shows them electing a leader."""
-    from playwright.sync_api import Browser, Route
+    from playwright.sync_api import Browser
 
     assert isinstance(chromium, Browser)
     demo = start_demo(processes, unused_tcp_port_factory)
     url = dashboard_url_now(demo)
     left_loopback: list[str] = []
 
-    def only_loopback(route: Route) -> None:
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            left_loopback.append(route.request.url)
-            route.abort()
-
     page = chromium.new_page(viewport={"width": 1280, "height": 860})
     tab = Tab(page, demo)
     errors = tab.errors
     try:
-        page.route("**/*", only_loopback)
+        page.route("**/*", only_loopback(left_loopback))
         page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(url + "/")
