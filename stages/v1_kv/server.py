@@ -89,8 +89,11 @@ async def _read_value(request: web.Request) -> bytes:
     announced = request.content_length
     if announced is not None and announced > limit:
         raise _too_large(limit)  # refused from the header alone, before reading a byte
+    # A compressed body's Content-Length counts the bytes on the wire, not the ones aiohttp
+    # hands us once it has decompressed them, so only a plain body's length says when it ends.
+    plain = announced if "Content-Encoding" not in request.headers else None
     body = bytearray()
-    while len(body) != announced:  # once the announced bytes are in, no read waits for the end
+    while len(body) != plain:  # once a plain body's bytes are in, no read waits for the end
         chunk = await request.content.read(64 * 1024)
         if not chunk:
             break  # the end of the body

@@ -37,6 +37,7 @@ from stages.v1_kv.client import ClientError, KeyNotFound, KVClient, RequestFaile
 from stages.v1_kv.errors import ApiError, Handler, json_errors
 from stages.v1_kv.server import json_ends_with_newline
 from stages.v2_registry.client import RegistryClient
+from stages.v2_registry.server import read_json
 from stages.v2_registry.supervisor import Child, NotApplicable, Supervisor, UnknownChild
 from stages.v2_registry.watch import ClusterWatch, NodeSeen
 
@@ -231,21 +232,28 @@ async def add_node(request: web.Request) -> web.Response:
 # --8<-- [end:act]
 
 
+def text_value(body: object) -> str:
+    """The value of a panel's PUT, ``{"value": "some text"}``, as text that UTF-8 can encode."""
+    value = body.get("value") if isinstance(body, dict) else None
+    if not isinstance(value, str):
+        raise ApiError(400, "invalid_body", 'send {"value": "some text"}')
+    try:
+        value.encode()
+    except UnicodeEncodeError:  # a lone surrogate such as "\ud800"
+        raise ApiError(400, "invalid_body", "the value is not text that UTF-8 can encode") from None
+    return value
+
+
 async def kv(request: web.Request) -> web.Response:
     """The key/value panel: read or write a key on the node the page chose."""
     child, key = node(request), request.match_info["key"]
     client = KVClient(child.url, timeout=2.0, session=request.app[SESSION])
     try:
         if request.method == "PUT":
-            body = await request.json(loads=lambda text: json.loads(text or "null"))
-            if not isinstance(body, dict) or not isinstance(body.get("value"), str):
-                raise ApiError(400, "invalid_body", 'send {"value": "some text"}')
-            await client.put(key, body["value"].encode())
-            value = body["value"]
+            value = text_value(await read_json(request))
+            await client.put(key, value.encode())
         else:
             value = (await client.get(key)).decode("utf-8", "replace")
-    except json.JSONDecodeError as exc:
-        raise ApiError(400, "invalid_body", f"the body is not JSON: {exc}") from None
     except KeyNotFound:
         raise ApiError(404, "key_not_found", f"{child.name} has no key {key!r}") from None
     except RequestFailed as exc:

@@ -11,7 +11,6 @@ exited, ``paused`` while it is stopped (SIGSTOP, from the dashboard or from
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -168,7 +167,7 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
     all of them, with SIGKILL for any that take longer than ``STOP_TIMEOUT``."""
     for process in processes:
         if process.poll() is None:
-            os.kill(process.pid, signal.SIGCONT)
+            process.send_signal(signal.SIGCONT)  # Popen's own guard: never a reaped pid
             process.terminate()
     for process in processes:
         try:

@@ -128,7 +128,7 @@ class ClusterWatch:
         if after.registered and not registered_before:
             events.append(Event(now, name, "registered", f"{name} registered with the registry"))
         elif registered_before and not after.registered:
-            how = "deregistered" if after.process == "running" else "expired"
+            how = "deregistered" if before and before.process == "running" else "expired"
             events.append(Event(now, name, how, f"the registry no longer lists {name} ({how})"))
         return events
 

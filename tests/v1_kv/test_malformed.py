@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import random
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -47,6 +48,20 @@ async def test_a_real_gzip_body_is_stored_decompressed(client: TestClient) -> No
     )
     assert resp.status == 201
     assert await (await client.get("/kv/a")).read() == b"hello"
+
+
+async def test_a_gzip_body_is_stored_whole_when_its_length_meets_the_wire_length(
+    client: TestClient,
+) -> None:
+    """Content-Length counts the compressed bytes: 65,536 of them here, which unpack to
+    165,063. Reading stops at the end of the body, not once 65,536 unpacked bytes are in."""
+    value = random.Random(7).randbytes(65_063) + bytes(100_000)
+    body = gzip.compress(value, mtime=0)
+    assert len(body) == 64 * 1024  # the size that once cut this value short
+    resp = await client.put("/kv/a", data=body, headers={"Content-Encoding": "gzip"})
+    assert resp.status == 201
+    assert (await resp.json())["size"] == len(value)
+    assert await (await client.get("/kv/a")).read() == value
 
 
 async def raw_request(url: str, request: bytes) -> bytes:

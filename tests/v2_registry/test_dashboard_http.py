@@ -103,9 +103,22 @@ async def test_the_kv_panel_says_when_its_node_does_not_answer(client) -> None:
     resp = await client.get("/api/nodes/n1/kv/greeting")
     assert resp.status == 502
     assert (await resp.json())["error"]["code"] == "node_unavailable"
-    resp = await client.put("/api/nodes/n1/kv/greeting", data=b"not json")
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"not json", "invalid_json"),
+        (b"\xff\xfe", "invalid_json"),  # not UTF-8
+        (b"[" * 100_000, "invalid_json"),  # nested deeper than the parser's stack
+        (b'{"value": 7}', "invalid_body"),
+        (b'{"value": "\\ud800"}', "invalid_body"),  # a lone surrogate: no UTF-8 for it
+    ],
+)
+async def test_the_kv_panel_refuses_a_body_it_cannot_store(client, body: bytes, code: str) -> None:
+    resp = await client.put("/api/nodes/n1/kv/greeting", data=body)
     assert resp.status == 400
-    assert (await resp.json())["error"]["code"] == "invalid_body"
+    assert (await resp.json())["error"]["code"] == code
 
 
 async def test_the_event_stream_starts_with_the_whole_state(client) -> None:

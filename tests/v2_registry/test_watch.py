@@ -80,6 +80,15 @@ def test_a_restart_is_a_new_process_and_a_polite_goodbye_is_deregistered() -> No
     ]
 
 
+def test_a_node_that_exits_and_deregisters_between_two_looks_is_deregistered() -> None:
+    """``kill PID`` (SIGTERM) from a terminal: gone from the list and exited, both within one
+    look; it said goodbye, so it did not expire."""
+    watch = ClusterWatch()
+    watch.observe(1.0, [seen()])
+    events = watch.observe(1.25, [seen("dead", age=None)])
+    assert "deregistered" in kinds(events) and "expired" not in kinds(events)
+
+
 def test_since_gives_only_the_events_a_reader_has_not_had() -> None:
     watch = ClusterWatch(max_events=3)
     watch.observe(1.0, [seen()])  # two events
@@ -87,6 +96,7 @@ def test_since_gives_only_the_events_a_reader_has_not_had() -> None:
     count = watch.count
     watch.expect("n1", "kill")
     watch.act(2.0, "n1", "kill", 100)
-    watch.observe(2.25, [seen("dead", age=None)])
+    watch.observe(2.25, [seen("dead", age=0.45)])  # a killed node is listed until its TTL
+    watch.observe(7.0, [seen("dead", age=None)])
     assert kinds(watch.since(count)) == ["killed", "expired"]
     assert len(watch.events) == 3 and kinds(watch.since(0)) == ["registered", "killed", "expired"]
