@@ -9,7 +9,8 @@ open page with server-sent events. The buttons call the JSON API, which asks the
 Routes::
 
     GET  /                           the page (static files shipped in the package)
-    GET  /api/cluster                {"nodes": [entry, ...], "registry": {"url", "pid"}}
+    GET  /api/cluster                {"stage": "v2.1", "nodes": [entry, ...],
+                                      "registry": {"url", "pid", "process"}}
     POST /api/nodes                  start one more node; 201 with its entry
     POST /api/nodes/{name}/{action}  kill, pause, resume or restart; 200 with the new entry,
                                      404 for an unknown node, 409 when it does not apply

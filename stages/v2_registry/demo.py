@@ -135,7 +135,11 @@ async def _supervise(
     app: web.Application | None,
     sock: socket.socket | None,
 ) -> None:
-    """Serve the dashboard (if any) and report each child that exits, until a signal."""
+    """Serve the dashboard (if any) and report each child that exits, until a signal.
+
+    Without a dashboard, the demo also ends once every child has exited: nothing could
+    bring them back. With one, the page can still restart them, so it waits for Ctrl-C.
+    """
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
@@ -152,6 +156,9 @@ async def _supervise(
                 if status is not None and child.pid not in reported:
                     reported.add(child.pid)  # a killed node is part of the demo: carry on
                     print(f"*** {child.name} exited with status {status}", file=sys.stderr)
+            if runner is None and _all_exited(supervisor):
+                print("Every child has exited; the demo ends.", file=sys.stderr)
+                return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), timeout=0.2)
     finally:
@@ -160,6 +167,11 @@ async def _supervise(
 
 
 # --8<-- [end:supervise]
+
+
+def _all_exited(supervisor: Supervisor) -> bool:
+    children = [*supervisor.children.values(), supervisor.registry]
+    return all(child is None or child.process.poll() is not None for child in children)
 
 
 def _started(child: Child) -> None:

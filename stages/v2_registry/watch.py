@@ -62,7 +62,9 @@ ACTIONS = {
     "restart": "restarted",
     "add": "added",
 }
-EXPECTED_PROCESS = {"kill": "dead", "pause": "paused", "resume": "running"}
+# The process state each action leads to. A restart's old process ends (politely) before
+# the new one starts: a look in between sees it dead, which is no news either.
+EXPECTED_PROCESS = {"kill": "dead", "pause": "paused", "resume": "running", "restart": "dead"}
 SIGNALS = {"kill": "SIGKILL", "pause": "SIGSTOP", "resume": "SIGCONT"}
 
 
@@ -120,6 +122,7 @@ class ClusterWatch:
         name, events = after.name, []
         if before is None or after.pid != before.pid:
             events.append(Event(now, name, "started", f"{name} started (pid {after.pid})"))
+            self._expected.pop(name, None)  # what we expected of the old process is moot
         elif after.process not in (before.process, self._expected.get(name)):
             events.append(process_change(name, before.process, after.process, now))
         if after.process == self._expected.get(name):

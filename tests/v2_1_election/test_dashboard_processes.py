@@ -3,6 +3,8 @@ nothing behind when it stops, paused and killed children included."""
 
 from __future__ import annotations
 
+import os
+import re
 import signal
 import socket
 from pathlib import Path
@@ -146,3 +148,19 @@ async def test_no_dashboard_serves_no_page(processes: Processes, unused_tcp_port
     await demo.wait_for_log(r"n1 became leader", timeout=SETUP)
     assert demo.stop() == 0
     assert "Dashboard:" not in demo.log
+
+
+@pytest.mark.timeout(60)
+async def test_without_a_dashboard_the_demo_ends_once_every_child_has_exited(
+    processes: Processes, unused_tcp_port_factory
+) -> None:
+    """Nothing could bring the children back, so the demo does not wait for Ctrl-C."""
+    demo = start_demo(processes, unused_tcp_port_factory, "--nodes", "1", "--no-dashboard")
+    await demo.wait_for_log(r"n1 became leader", timeout=SETUP)
+    pids = [int(pid) for pid in re.findall(r"^  \S+ +http://\S+ +pid (\d+)$", demo.log, re.M)]
+    assert len(pids) == 2, demo.log  # the registry and n1
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)  # our demo's own children, by the pids it printed
+    await wait_until(lambda: demo.proc.poll() is not None, timeout=SETUP, what="the demo to end")
+    assert demo.stop() == 0
+    assert "Every child has exited; the demo ends." in demo.log

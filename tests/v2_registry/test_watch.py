@@ -80,6 +80,18 @@ def test_a_restart_is_a_new_process_and_a_polite_goodbye_is_deregistered() -> No
     ]
 
 
+def test_a_restart_seen_halfway_does_not_report_the_old_process_exited() -> None:
+    """A look between the old process's end and the new one's start sees it dead: the
+    dashboard did that, so it is no news (the restart's own event says it)."""
+    watch = ClusterWatch()
+    watch.observe(1.0, [seen()])
+    watch.expect("n1", "restart")
+    assert kinds(watch.observe(1.25, [seen("dead", age=None)])) == ["deregistered"]
+    watch.act(1.4, "n1", "restart", 101)
+    assert kinds(watch.observe(1.5, [seen(pid=101, age=None)])) == ["started"]
+    assert kinds(watch.observe(3.0, [seen(pid=101, age=None, process="dead")])) == ["exited"]
+
+
 def test_a_node_that_exits_and_deregisters_between_two_looks_is_deregistered() -> None:
     """``kill PID`` (SIGTERM) from a terminal: gone from the list and exited, both within one
     look; it said goodbye, so it did not expire."""
