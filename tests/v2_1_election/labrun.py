@@ -25,6 +25,7 @@ from stages.v2_1_election.lab import netns
 from stages.v2_1_election.lab.lab import (
     add_host,
     build,
+    claim,
     heal,
     partition,
     start,
@@ -55,7 +56,8 @@ def skip_unless_root() -> None:
 def remove_crashed_test_labs() -> None:
     """Test labs (``ddbl-t...``) whose owner has died: a run killed before its teardown."""
     for name in netns.labs():
-        if name.startswith("t") and netns.owner(name) is None:
+        building = netns.bridge_alias(name) == ""  # another test's, claimed a moment ago
+        if name.startswith("t") and netns.owner(name) is None and not building:
             netns.remove(name, say=lambda line: print(f"leftover of a crashed run: {line}"))
 
 
@@ -71,6 +73,7 @@ class LabRun:
 
     def up(self, *flags: str) -> None:
         """Build the hosts, start the registry, then every node with the election ``flags``."""
+        claim(self.plan)
         build(self.plan, say=print)
         self.processes = start_cluster(self.plan, list(flags), self.env, SETUP, self._log_file)
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from stages.v2_1_election.lab import netns
-from stages.v2_1_election.lab.lab import build, check_free
-from stages.v2_1_election.lab.plan import node_command
+from stages.v2_1_election.lab.lab import build, check_free, claim
+from stages.v2_1_election.lab.plan import LabError, node_command
 from stages.v2_1_election.lab.probe import TIMEOUT as PROBE
 from stages.v2_1_election.quorum import QuorumConfig
 from stages.v2_registry.membership import DEFAULT_HEARTBEAT_INTERVAL
@@ -208,6 +208,7 @@ async def test_a_crashed_runs_leftovers_are_found_by_name_and_removed(
     make_lab: Callable[[int], LabRun],
 ) -> None:
     lab = make_lab(1)
+    claim(lab.plan)
     build(lab.plan, say=print)
     gone = subprocess.Popen(["true"])
     gone.wait()  # a pid that no longer runs: the owner of a crashed run
@@ -218,3 +219,58 @@ async def test_a_crashed_runs_leftovers_are_found_by_name_and_removed(
     check_free(lab.plan.lab, say=said.append)
     assert "left behind" in said[0], said
     assert lab.plan.lab not in netns.labs()
+
+
+def lab_names(lab: str) -> list[str]:
+    return [n for n in [*netns.namespaces(), *netns.links()] if n.startswith(f"ddbl-{lab}-")]
+
+
+def test_a_second_up_of_a_lab_being_built_stops_and_removes_nothing(
+    make_lab: Callable[[int], LabRun],
+) -> None:
+    """Two ``ddb lab up --lab demo`` at once: making bridge a is the lock. Whoever comes
+    second, before or after the first has named itself in the bridge's alias, stops."""
+    lab = make_lab(1)
+    netns.run(["ip", "link", "add", lab.plan.bridge_a, "type", "bridge"])  # claimed, unnamed yet
+    up = [*DDB, "lab", "up", "--lab", lab.plan.lab, "--nodes", "1"]
+    early = subprocess.run(up, capture_output=True, text=True, timeout=60)
+    assert early.returncode == 1 and "is being built by another" in early.stderr, early.stderr
+    assert lab_names(lab.plan.lab) == [lab.plan.bridge_a]  # left as it was
+
+    netns.run(["ip", "link", "del", lab.plan.bridge_a])
+    claim(lab.plan)  # as a run does: the bridge, then our pid in its alias
+    assert netns.owner(lab.plan.lab) is not None
+    late = subprocess.run(up, capture_output=True, text=True, timeout=60)
+    assert late.returncode == 1 and "is up already" in late.stderr, late.stderr
+    assert lab_names(lab.plan.lab) == [lab.plan.bridge_a]
+    # ... and claim() itself, between another run's check and its bridge: nothing made
+    with pytest.raises(LabError, match="is up already, or another run is building it"):
+        claim(lab.plan)
+
+
+def test_ctrl_c_while_the_lab_starts_removes_it_at_once(
+    make_lab: Callable[[int], LabRun],
+) -> None:
+    """The start-up waits up to SETUP for the registry and for the first node; Ctrl-C must
+    not wait for them."""
+    name = make_lab(3).plan.lab
+    up = subprocess.Popen(
+        [*DDB, "lab", "up", "--lab", name, "--nodes", "3"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert up.stdout is not None
+        seen = ""
+        while "hosts on" not in seen and up.poll() is None:  # each read waits for a line
+            seen += up.stdout.readline()  # "lab tXXXX: 4 hosts on ddbl-tXXXX-a, ..."
+        interrupted = time.monotonic()
+    finally:
+        up.send_signal(signal.SIGINT)  # Ctrl-C, while it waits for the registry or n3
+        out, _ = up.communicate(timeout=30)
+    took = time.monotonic() - interrupted
+    print(seen + out, f"ended {took:.2f}s after Ctrl-C")
+    assert up.returncode == 130, seen + out  # not 0: it never printed "is up"
+    assert f"lab {name}: stopped while starting" in out and f"lab {name} removed" in out
+    bound = netns.STOP_GRACE + LOADED  # SIGTERM, then SIGKILL after the grace; a busy machine
+    assert took <= bound, f"ended {took:.1f}s after Ctrl-C; bound: grace + LOADED = {bound}s"
+    assert not lab_names(name)

@@ -25,6 +25,7 @@ from stages.v2_1_election.lab import netns
 from stages.v2_1_election.lab.lab import (
     build,
     check_free,
+    claim,
     format_views,
     found_plan,
     heal,
@@ -66,6 +67,7 @@ def run_up(args: argparse.Namespace) -> int:
         flags = election_flags(args)
         token = token_from(args.cluster_token, CLUSTER_TOKEN_ENV)
         check_free(lab.lab)
+        claim(lab)  # from here on the lab is ours, and removed however we end
     except (LabError, ConfigError, ValueError) as exc:
         return fail(str(exc))
     if token is None:
@@ -74,16 +76,20 @@ def run_up(args: argparse.Namespace) -> int:
     env = {**os.environ, CLUSTER_TOKEN_ENV: token.reveal()}
 
     stopping = False
+    starting = True  # a signal now cuts the start-up short (its waits are up to SETUP each)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
+        if starting:
+            raise KeyboardInterrupt  # the finally below removes whatever was made
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
         build(lab)
         children = start_cluster(lab, flags, env, SETUP)
+        starting = False
         for each in lab.hosts:
             pid = children[each.name].pid
             print(f"  {each.name:<4} {each.address:<11} namespace {each.namespace:<14} pid {pid}")
@@ -97,7 +103,11 @@ def run_up(args: argparse.Namespace) -> int:
             time.sleep(0.2)  # a signal ends the wait early
     except LabError as exc:
         return fail(str(exc))
+    except KeyboardInterrupt:
+        print(f"lab {lab.lab}: stopped while starting")
+        return 130
     finally:
+        starting = False  # a second Ctrl-C must not cut the removal short
         netns.remove(lab.lab)  # processes first: they are ended by SIGTERM, then SIGKILL
         print(f"lab {lab.lab} removed")
     return 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -19,6 +18,8 @@ from typing import IO, Any
 
 from stages.v2_1_election.lab import netns
 from stages.v2_1_election.lab.plan import (
+    HOST_NAME,
+    PREFIX,
     Host,
     LabError,
     Plan,
@@ -42,15 +43,35 @@ def check_free(lab: str, say: Callable[[str], None] = print) -> None:
     pid = netns.owner(lab)
     if pid is not None:
         raise LabError(f"lab {lab} is up already (pid {pid}); 'ddb lab down --lab {lab}' ends it")
+    if netns.bridge_alias(lab) == "":  # made a moment ago: its builder names itself next
+        raise LabError(
+            f"lab {lab} is being built by another 'ddb lab up' (if none is running, one "
+            f"stopped halfway: 'ddb lab down --lab {lab}' removes what it made)"
+        )
     say(f"lab {lab}: removing what an earlier run left behind (its owner is gone)")
     netns.remove(lab, say)
 
 
 # --8<-- [start:build]
-def build(plan: Plan, say: Callable[[str], None] = print) -> None:
-    """Make the bridges and every host; if any step fails, remove what was made."""
+def claim(plan: Plan) -> None:
+    """Make bridge a, named for our pid: the lock. Of two runs that build the same lab at
+    once, only one can add it; the other stops here, having made nothing."""
+    make_bridge_a, set_owner, *_ = bridge_commands(plan, f"{netns.OWNER}{os.getpid()}")
     try:
-        netns.run_all(bridge_commands(plan, f"{netns.OWNER}{os.getpid()}"))
+        netns.run(make_bridge_a)
+    except LabError as exc:
+        if "exists" not in str(exc):
+            raise
+        raise LabError(f"lab {plan.lab} is up already, or another run is building it") from None
+    netns.run(set_owner)
+
+
+def build(plan: Plan, say: Callable[[str], None] = print) -> None:
+    """After :func:`claim`: the rest of the bridges and every host; if any step fails,
+    remove what was made."""
+    try:
+        _, _, *the_rest = bridge_commands(plan, f"{netns.OWNER}{os.getpid()}")  # by claim()
+        netns.run_all(the_rest)
         for each in plan.hosts:
             netns.run_all(host_commands(plan, each))
     except BaseException:
@@ -95,9 +116,9 @@ def heal(plan: Plan) -> None:
 
 def found_plan(lab: str) -> Plan:
     """The plan of a lab that is up, from the names of its namespaces."""
-    prefix = f"ddbl-{lab}-"
+    prefix = f"{PREFIX}{lab}-"
     names = [ns.removeprefix(prefix) for ns in netns.namespaces() if ns.startswith(prefix)]
-    count = sum(1 for name in names if re.fullmatch(r"n[1-9]", name))
+    count = sum(1 for name in names if HOST_NAME.fullmatch(name) and name.startswith("n"))
     if "reg" not in names or count == 0:
         raise LabError(f"lab {lab} is not up ('ddb lab up --lab {lab}' starts it)")
     return plan(lab, count)

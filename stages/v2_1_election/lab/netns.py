@@ -18,6 +18,7 @@ from collections.abc import Callable
 from stages.v2_1_election.lab.plan import PREFIX, Command, LabError, lab_of
 
 OWNER = "ddb lab, pid "  # bridge a's alias: which process owns the lab
+STOP_GRACE = 5.0  # seconds a lab's process gets to end after SIGTERM, before SIGKILL
 
 
 def check_can_run() -> None:
@@ -66,9 +67,15 @@ def labs() -> set[str]:
     return {lab for name in [*namespaces(), *links()] if (lab := lab_of(name))}
 
 
+def bridge_alias(lab: str) -> str | None:
+    """Bridge a's alias (``""`` until its builder has set it); None: there is no bridge a."""
+    bridge = links().get(f"{PREFIX}{lab}-a")
+    return None if bridge is None else str(bridge.get("ifalias", ""))
+
+
 def owner(lab: str) -> int | None:
     """The pid of the process that made ``lab`` (from its bridge's alias), if it lives."""
-    alias = str(links().get(f"{PREFIX}{lab}-a", {}).get("ifalias", ""))
+    alias = bridge_alias(lab) or ""
     if not alias.startswith(OWNER) or not alias[len(OWNER) :].isdigit():
         return None
     pid = int(alias[len(OWNER) :])
@@ -93,7 +100,7 @@ def pids(namespace: str) -> list[int]:
 
 
 # --8<-- [start:remove]
-def stop_processes(names: list[str], grace: float = 5.0) -> None:
+def stop_processes(names: list[str], grace: float = STOP_GRACE) -> None:
     """SIGTERM every process in these namespaces (a node deregisters), SIGKILL after grace."""
     deadline = time.monotonic() + grace
     asked: set[int] = set()  # SIGTERM once: a second one may cut a clean shutdown short
@@ -132,7 +139,8 @@ def remove(lab: str | None, say: Callable[[str], None] = print) -> list[str]:
         if _quietly(["ip", "netns", "del", ns]):
             removed.append(ns)
     if removed:
-        say(f"removed {len(spaces)} namespaces and {len(found)} links: {', '.join(spaces)}")
+        named = ", ".join(spaces or found)  # the hosts; or, with no host left, the links
+        say(f"removed {len(spaces)} namespaces and {len(found)} links: {named}")
     return removed
 
 

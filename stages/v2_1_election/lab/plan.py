@@ -123,7 +123,7 @@ def node_url(node: Host) -> str:
 
 def lab_of(name: str) -> str | None:
     """The lab a namespace or link belongs to, from its name alone; None: not the lab's."""
-    match = re.fullmatch(rf"{PREFIX}([a-z0-9]{{1,6}})-[a-z0-9]+", name)
+    match = re.fullmatch(rf"{PREFIX}({LAB_NAME.pattern})-[a-z0-9]+", name)
     return match.group(1) if match else None
 
 
