@@ -9,6 +9,8 @@ import socket
 import sys
 from pathlib import Path
 
+import aiohttp
+
 from stages.v1_kv.client import ClientError, KeyNotFound, KVClient, RequestFailed
 from stages.v1_kv.runner import (
     add_server_arguments,
@@ -23,6 +25,7 @@ from stages.v1_kv.server import DEFAULT_MAX_VALUE_BYTES, ServerConfig, create_ap
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 URL_VARIABLE = "DDB_URL"  # the default --url of `ddb kv`, when set
+KV_TOKEN_VARIABLE = "DDB_KV_TOKEN"  # the default --kv-token: a node's (stage v2 on) and ours
 
 
 def fail(message: str, prog: str = "ddb") -> int:
@@ -80,8 +83,10 @@ def _read_value(args: argparse.Namespace) -> bytes:
     return str(args.value).encode("utf-8")
 
 
-async def _kv_command(args: argparse.Namespace) -> int:
-    async with KVClient(args.url, timeout=args.timeout) as kv:
+async def _kv_command(args: argparse.Namespace, token: str | None) -> int:
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    async with aiohttp.ClientSession(headers=headers) as session:
+        kv = KVClient(args.url, timeout=args.timeout, session=session)
         if args.kv_command == "put":
             created = await kv.put(args.key, _read_value(args))
             print(f"{'created' if created else 'replaced'} {args.key}")
@@ -110,11 +115,25 @@ async def _not_a_kv_server(url: str, timeout: float) -> str | None:
     return str(service) if service not in (None, "kv") else None
 
 
+def _kv_token(args: argparse.Namespace) -> str | None:
+    """``--kv-token``, else ``$DDB_KV_TOKEN``; ValueError (that does not repeat it) if it
+    could not go in a header."""
+    token = args.kv_token if args.kv_token is not None else os.environ.get(KV_TOKEN_VARIABLE)
+    if token and not (token.isascii() and token.isprintable() and " " not in token):
+        source = "--kv-token" if args.kv_token is not None else KV_TOKEN_VARIABLE
+        raise ValueError(f"the token given by {source} is not visible ASCII without spaces")
+    return token or None
+
+
 def run_kv(args: argparse.Namespace) -> int:
     if args.kv_command == "put" and (args.value is None) == (args.file is None):
         return fail("put needs exactly one of VALUE, '-' (read standard input) or --file PATH")
     try:
-        return asyncio.run(_kv_command(args))
+        token = _kv_token(args)
+    except ValueError as exc:
+        return fail(str(exc))
+    try:
+        return asyncio.run(_kv_command(args, token))
     except KeyNotFound as exc:
         return fail(f"not found: {exc.message}")
     except RequestFailed as exc:
@@ -124,6 +143,13 @@ def run_kv(args: argparse.Namespace) -> int:
             return fail(
                 f"{args.url} is a {service}, not a key/value server; give a node's address "
                 f"with --url or {URL_VARIABLE} (`ddb nodes` lists them)"
+            )
+        if exc.status == 401 and token:  # a node started with --kv-token (stage v2 on)
+            return fail(f"{args.url} refused the token (HTTP 401): it is not the node's --kv-token")
+        if exc.status == 401:
+            return fail(
+                f"{args.url} wants a token for /kv (HTTP 401: it was started with --kv-token); "
+                f"give it with --kv-token or {KV_TOKEN_VARIABLE}"
             )
         return fail(str(exc))
     except ClientError as exc:
@@ -145,6 +171,13 @@ def add_kv_parser(parser: argparse.ArgumentParser) -> None:
         type=positive_float,
         default=5.0,
         help="seconds to wait for the server (default: %(default)s)",
+    )
+    common.add_argument(
+        "--kv-token",
+        metavar="TOKEN",
+        help="the token of a node started with --kv-token (stage v2 on); prefer the "
+        f"environment variable {KV_TOKEN_VARIABLE}, which `ps` does not show (default: that "
+        "variable, else none)",
     )
     sub = parser.add_subparsers(dest="kv_command", required=True, metavar="ACTION")
     put = sub.add_parser(

@@ -130,6 +130,38 @@ async def test_a_node_takes_the_token_from_the_environment_and_never_logs_it(
         assert TOKEN not in proc.log, f"the token leaked into the log of ddb {proc.args}"
 
 
+async def test_ddb_kv_sends_the_kv_token_from_its_flag_or_the_environment(
+    processes: Processes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = processes.start("v2", "registry", "--port", "0")
+    node = processes.start("v2", "node", "-ra", await registry.started(), "--name", "n1",
+                           "--port", "0", "--kv-token", "kv-pass")  # fmt: skip
+    url = await node.started()
+
+    refused = run_ddb("kv", "put", "colour", "blue", "--url", url)
+    assert refused.returncode == 1
+    assert refused.stderr.decode() == (
+        f"ddb: error: {url} wants a token for /kv (HTTP 401: it was started with --kv-token); "
+        "give it with --kv-token or DDB_KV_TOKEN\n"
+    )
+    wrong = run_ddb("kv", "get", "colour", "--url", url, "--kv-token", "guess")
+    assert wrong.returncode == 1
+    assert wrong.stderr.decode() == (
+        f"ddb: error: {url} refused the token (HTTP 401): it is not the node's --kv-token\n"
+    )
+
+    stored = run_ddb("kv", "put", "colour", "blue", "--url", url, "--kv-token", "kv-pass")
+    assert (stored.returncode, stored.stdout) == (0, b"created colour\n"), stored.stderr
+    monkeypatch.setenv("DDB_KV_TOKEN", "kv-pass")  # inherited by `ddb kv`
+    read = run_ddb("kv", "get", "colour", "--url", url)
+    assert (read.returncode, read.stdout) == (0, b"blue"), read.stderr
+    monkeypatch.setenv("DDB_KV_TOKEN", "two words")
+    bad = run_ddb("kv", "get", "colour", "--url", url)
+    assert bad.returncode == 1 and b"two words" not in bad.stderr
+    assert b"DDB_KV_TOKEN is not visible ASCII without spaces" in bad.stderr
+    assert node.stop() == 0 and registry.stop() == 0
+
+
 def test_help_never_shows_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
     env_token = "from-the-env-9f2c"
     monkeypatch.setenv("DDB_CLUSTER_TOKEN", env_token)
