@@ -11,7 +11,13 @@ from pathlib import Path
 
 import aiohttp
 
-from stages.v1_kv.client import ClientError, KeyNotFound, KVClient, RequestFailed
+from stages.v1_kv.client import (
+    KV_TOKEN_VARIABLE,
+    ClientError,
+    KeyNotFound,
+    KVClient,
+    RequestFailed,
+)
 from stages.v1_kv.runner import (
     add_server_arguments,
     configure_logging,
@@ -25,7 +31,6 @@ from stages.v1_kv.server import DEFAULT_MAX_VALUE_BYTES, ServerConfig, create_ap
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 URL_VARIABLE = "DDB_URL"  # the default --url of `ddb kv`, when set
-KV_TOKEN_VARIABLE = "DDB_KV_TOKEN"  # the default --kv-token: a node's (stage v2 on) and ours
 
 
 def fail(message: str, prog: str = "ddb") -> int:

@@ -21,6 +21,9 @@ import aiohttp
 from yarl import URL
 
 DEFAULT_TIMEOUT = 5.0
+# The token for /kv of a node started with --kv-token (stage v2 on): it reads this variable,
+# and so does `ddb kv`, which sends it as `Authorization: Bearer TOKEN`.
+KV_TOKEN_VARIABLE = "DDB_KV_TOKEN"
 
 
 class ClientError(Exception):

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from stages.v1_kv.cli import KV_TOKEN_VARIABLE
+from stages.v1_kv.client import KV_TOKEN_VARIABLE
 from stages.v1_kv.errors import Handler, json_error
 
 log = logging.getLogger(__name__)

@@ -156,7 +156,7 @@ async def _supervise(
                 if status is not None and child.pid not in reported:
                     reported.add(child.pid)  # a killed node is part of the demo: carry on
                     print(f"*** {child.name} exited with status {status}", file=sys.stderr)
-            if runner is None and _all_exited(supervisor):
+            if runner is None and len(reported) == len(supervisor.started):
                 print("Every child has exited; the demo ends.", file=sys.stderr)
                 return
             with contextlib.suppress(TimeoutError):
@@ -167,11 +167,6 @@ async def _supervise(
 
 
 # --8<-- [end:supervise]
-
-
-def _all_exited(supervisor: Supervisor) -> bool:
-    children = [*supervisor.children.values(), supervisor.registry]
-    return all(child is None or child.process.poll() is not None for child in children)
 
 
 def _started(child: Child) -> None:

@@ -141,6 +141,7 @@ class LabRun:
 
     def down(self) -> None:
         netns.remove(self.plan.lab, say=print)
+        netns.lock_path(self.plan.lab).unlink(missing_ok=True)  # a test's name is used once
         for proc in self.processes.values():
             proc.wait(timeout=10)
         for file in self.files:

@@ -163,4 +163,6 @@ async def test_without_a_dashboard_the_demo_ends_once_every_child_has_exited(
         os.kill(pid, signal.SIGKILL)  # our demo's own children, by the pids it printed
     await wait_until(lambda: demo.proc.poll() is not None, timeout=SETUP, what="the demo to end")
     assert demo.stop() == 0
-    assert "Every child has exited; the demo ends." in demo.log
+    assert "*** registry exited with status -9" in demo.log  # each one reported first
+    assert "*** n1 exited with status -9" in demo.log
+    assert demo.log.endswith("Every child has exited; the demo ends.\nAll stopped."), demo.log

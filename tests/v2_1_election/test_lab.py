@@ -7,6 +7,7 @@ ends, whatever happened. Each test prints what it saw (``pytest -s`` shows it).
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -256,7 +257,7 @@ def test_ctrl_c_while_the_lab_starts_removes_it_at_once(
     name = make_lab(3).plan.lab
     up = subprocess.Popen(
         [*DDB, "lab", "up", "--lab", name, "--nodes", "3"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
     try:
         assert up.stdout is not None
@@ -264,13 +265,14 @@ def test_ctrl_c_while_the_lab_starts_removes_it_at_once(
         while "hosts on" not in seen and up.poll() is None:  # each read waits for a line
             seen += up.stdout.readline()  # "lab tXXXX: 4 hosts on ddbl-tXXXX-a, ..."
         interrupted = time.monotonic()
-    finally:
-        up.send_signal(signal.SIGINT)  # Ctrl-C, while it waits for the registry or n3
+    finally:  # Ctrl-C, while it waits for the registry or n3: to its whole process group,
+        os.killpg(up.pid, signal.SIGINT)  # as a terminal sends it (probes and `ip` included)
         out, _ = up.communicate(timeout=30)
     took = time.monotonic() - interrupted
     print(seen + out, f"ended {took:.2f}s after Ctrl-C")
     assert up.returncode == 130, seen + out  # not 0: it never printed "is up"
     assert f"lab {name}: stopped while starting" in out and f"lab {name} removed" in out
+    assert "Traceback" not in out, out  # nor from a probe that got the Ctrl-C too
     bound = netns.STOP_GRACE + LOADED  # SIGTERM, then SIGKILL after the grace; a busy machine
     assert took <= bound, f"ended {took:.1f}s after Ctrl-C; bound: grace + LOADED = {bound}s"
     assert not lab_names(name)

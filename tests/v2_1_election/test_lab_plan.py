@@ -11,6 +11,7 @@ from stages.v2_1_election.lab.plan import (
     LabError,
     bridge_commands,
     check_partition,
+    claim_commands,
     heal_commands,
     host,
     host_commands,
@@ -66,8 +67,10 @@ def test_names_say_which_lab_they_belong_to_and_nothing_else_is_the_labs() -> No
 
 def test_no_command_gives_the_root_namespace_an_address_or_anyone_a_default_route() -> None:
     lab = plan("demo", 3)
-    commands = bridge_commands(lab, "ddb lab, pid 1") + [
-        c for h in lab.hosts for c in host_commands(lab, h)
+    commands = [
+        *claim_commands(lab, "ddb lab, pid 1"),
+        *bridge_commands(lab, "ddb lab, pid 1"),
+        *(c for h in lab.hosts for c in host_commands(lab, h)),
     ]
     for command in commands:
         if "addr" in command or "route" in command:
@@ -75,6 +78,18 @@ def test_no_command_gives_the_root_namespace_an_address_or_anyone_a_default_rout
             assert "route" not in command and "default" not in command
     links = {c[3] for c in commands if "addrgenmode" in c}
     assert {lab.bridge_a, lab.bridge_b, *(h.veth for h in lab.hosts)} <= links  # no IPv6 either
+
+
+def test_the_claim_is_adding_bridge_a_then_naming_its_owner() -> None:
+    """Adding bridge a first is the lock (a second run's add fails); nothing else adds it."""
+    lab = plan("demo", 3)
+    assert claim_commands(lab, "ddb lab, pid 7") == [
+        ["ip", "link", "add", "ddbl-demo-a", "type", "bridge"],
+        ["ip", "link", "set", "ddbl-demo-a", "alias", "ddb lab, pid 7"],
+    ]
+    rest = [*bridge_commands(lab, "ddb lab, pid 7"), *host_commands(lab, lab.registry)]
+    assert not [c for c in rest if c[:3] == ["ip", "link", "add"] and c[3] == lab.bridge_a]
+    assert ["ip", "link", "set", "ddbl-demo-b", "alias", "ddb lab, pid 7"] in rest
 
 
 def test_a_host_is_a_namespace_with_eth0_on_bridge_a() -> None:

@@ -133,6 +133,7 @@ async def test_a_node_takes_the_token_from_the_environment_and_never_logs_it(
 async def test_ddb_kv_sends_the_kv_token_from_its_flag_or_the_environment(
     processes: Processes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("DDB_KV_TOKEN", raising=False)  # as the docs suggest, it may be set
     registry = processes.start("v2", "registry", "--port", "0")
     node = processes.start("v2", "node", "-ra", await registry.started(), "--name", "n1",
                            "--port", "0", "--kv-token", "kv-pass")  # fmt: skip

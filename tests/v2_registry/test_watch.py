@@ -92,6 +92,16 @@ def test_a_restart_seen_halfway_does_not_report_the_old_process_exited() -> None
     assert kinds(watch.observe(3.0, [seen(pid=101, age=None, process="dead")])) == ["exited"]
 
 
+def test_after_a_restart_the_new_process_dying_is_news() -> None:
+    """What was expected of the old process (its end) says nothing about the new one."""
+    watch = ClusterWatch()
+    watch.observe(1.0, [seen()])
+    watch.expect("n1", "restart")
+    watch.act(1.4, "n1", "restart", 101)  # no look saw the old process dead
+    assert kinds(watch.observe(1.5, [seen(pid=101)])) == ["started"]
+    assert kinds(watch.observe(3.0, [seen("dead", pid=101)])) == ["exited"]
+
+
 def test_a_node_that_exits_and_deregisters_between_two_looks_is_deregistered() -> None:
     """``kill PID`` (SIGTERM) from a terminal: gone from the list and exited, both within one
     look; it said goodbye, so it did not expire."""

@@ -66,27 +66,30 @@ def run_up(args: argparse.Namespace) -> int:
         lab = plan(args.lab, args.nodes)
         flags = election_flags(args)
         token = token_from(args.cluster_token, CLUSTER_TOKEN_ENV)
-        check_free(lab.lab)
-        claim(lab)  # from here on the lab is ours, and removed however we end
     except (LabError, ConfigError, ValueError) as exc:
         return fail(str(exc))
-    if token is None:
-        token = Secret(secrets.token_urlsafe(16))
-        print("cluster token: a fresh random one (choose it with DDB_CLUSTER_TOKEN)")
+    fresh = token is None
+    token = Secret(secrets.token_urlsafe(16)) if token is None else token
     env = {**os.environ, CLUSTER_TOKEN_ENV: token.reveal()}
 
-    stopping = False
-    starting = True  # a signal now cuts the start-up short (its waits are up to SETUP each)
+    stopped_by: int | None = None
+    starting = True  # until the lab is up, a signal cuts its start-up short
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
+        nonlocal stopped_by, starting
+        stopped_by = stopped_by or signum
         if starting:
-            raise KeyboardInterrupt  # the finally below removes whatever was made
+            starting = False  # once: a second Ctrl-C must not cut the clean-up short
+            raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
+        with netns.lock(lab.lab):  # one run at a time checks, removes leftovers and claims
+            check_free(lab.lab)
+            claim(lab)  # from here on the lab is ours, and removed however we end
+        if fresh:
+            print("cluster token: a fresh random one (choose it with DDB_CLUSTER_TOKEN)")
         build(lab)
         children = start_cluster(lab, flags, env, SETUP)
         starting = False
@@ -95,7 +98,7 @@ def run_up(args: argparse.Namespace) -> int:
             print(f"  {each.name:<4} {each.address:<11} namespace {each.namespace:<14} pid {pid}")
         print(f"lab {lab.lab} is up: 'ddb lab status' shows each node's view; Ctrl-C removes it")
         reported: set[str] = set()
-        while not stopping and len(reported) < len(children):
+        while stopped_by is None and len(reported) < len(children):
             for name, child in children.items():
                 if child.poll() is not None and name not in reported:
                     reported.add(name)
@@ -105,11 +108,12 @@ def run_up(args: argparse.Namespace) -> int:
         return fail(str(exc))
     except KeyboardInterrupt:
         print(f"lab {lab.lab}: stopped while starting")
-        return 130
+        return 128 + (stopped_by or signal.SIGINT)  # 130 for Ctrl-C, 143 for SIGTERM
     finally:
-        starting = False  # a second Ctrl-C must not cut the removal short
-        netns.remove(lab.lab)  # processes first: they are ended by SIGTERM, then SIGKILL
-        print(f"lab {lab.lab} removed")
+        starting = False
+        if netns.owner(lab.lab) == os.getpid():  # ours: not a lab some other run claimed
+            netns.remove(lab.lab)  # processes first: they are ended by SIGTERM, then SIGKILL
+            print(f"lab {lab.lab} removed")
     return 0
 
 

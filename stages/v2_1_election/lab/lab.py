@@ -7,6 +7,7 @@ makes from its flags and every later command finds again from the names on the s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -24,6 +25,7 @@ from stages.v2_1_election.lab.plan import (
     LabError,
     Plan,
     bridge_commands,
+    claim_commands,
     heal_commands,
     host,
     host_commands,
@@ -56,22 +58,26 @@ def check_free(lab: str, say: Callable[[str], None] = print) -> None:
 def claim(plan: Plan) -> None:
     """Make bridge a, named for our pid: the lock. Of two runs that build the same lab at
     once, only one can add it; the other stops here, having made nothing."""
-    make_bridge_a, set_owner, *_ = bridge_commands(plan, f"{netns.OWNER}{os.getpid()}")
+    make_bridge_a, name_owner = claim_commands(plan, f"{netns.OWNER}{os.getpid()}")
     try:
         netns.run(make_bridge_a)
     except LabError as exc:
         if "exists" not in str(exc):
             raise
         raise LabError(f"lab {plan.lab} is up already, or another run is building it") from None
-    netns.run(set_owner)
+    try:
+        netns.run(name_owner)
+    except BaseException:  # a bridge without its owner's name would read "being built"
+        with contextlib.suppress(LabError):
+            netns.run(["ip", "link", "del", plan.bridge_a])
+        raise
 
 
 def build(plan: Plan, say: Callable[[str], None] = print) -> None:
-    """After :func:`claim`: the rest of the bridges and every host; if any step fails,
-    remove what was made."""
+    """After :func:`claim`: bridge b and every host; if any step fails, remove what was
+    made."""
     try:
-        _, _, *the_rest = bridge_commands(plan, f"{netns.OWNER}{os.getpid()}")  # by claim()
-        netns.run_all(the_rest)
+        netns.run_all(bridge_commands(plan, f"{netns.OWNER}{os.getpid()}"))
         for each in plan.hosts:
             netns.run_all(host_commands(plan, each))
     except BaseException:
@@ -139,8 +145,11 @@ class View:
 
 def ask(where: Host, urls: list[str]) -> subprocess.Popen[str]:
     probe = [sys.executable, "-m", "stages.v2_1_election.lab.probe", *urls]
-    return subprocess.Popen(
-        netns.in_namespace(where.namespace, probe), stdout=subprocess.PIPE, text=True
+    return subprocess.Popen(  # its own session: Ctrl-C is for us, not for a probe
+        netns.in_namespace(where.namespace, probe),
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
 
 

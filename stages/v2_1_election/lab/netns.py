@@ -7,13 +7,17 @@ with no state file: the names are the state.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from stages.v2_1_election.lab.plan import PREFIX, Command, LabError, lab_of
 
@@ -30,8 +34,13 @@ def check_can_run() -> None:
 
 
 def run(command: Command) -> str:
-    """Run one command; its error, on one line, becomes a LabError."""
-    done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    """Run one command; its error, on one line, becomes a LabError.
+
+    In its own session: Ctrl-C in the terminal is for ``ddb lab up``, which cleans up
+    with more of these commands, and must not cut one of them short."""
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=30, check=False, start_new_session=True
+    )
     if done.returncode != 0:
         reason = " ".join(done.stderr.split()) or f"exit status {done.returncode}"
         raise LabError(f"{' '.join(command)}: {reason}")
@@ -45,6 +54,22 @@ def run_all(commands: list[Command]) -> None:
 
 def in_namespace(namespace: str, command: Command) -> Command:
     return ["ip", "netns", "exec", namespace, *command]
+
+
+def lock_path(lab: str) -> Path:
+    """An empty file, left in place: removing it while another run waits on it would let a
+    third run lock a new file of the same name. ``/run/lock`` is emptied at boot."""
+    folder = Path("/run/lock") if Path("/run/lock").is_dir() else Path(tempfile.gettempdir())
+    return folder / f"{PREFIX}{lab}.lock"
+
+
+@contextlib.contextmanager
+def lock(lab: str) -> Iterator[None]:
+    """Held while a run looks for a lab's leftovers, removes them and claims the lab, so
+    that two runs never do that at once. The kernel lets go of it if the run dies."""
+    with open(lock_path(lab), "w") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)  # waits while another run holds it
+        yield
 
 
 # -- what exists -------------------------------------------------------------------------

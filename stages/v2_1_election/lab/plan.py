@@ -131,19 +131,31 @@ def lab_of(name: str) -> str | None:
 
 
 # --8<-- [start:commands]
+def claim_commands(plan: Plan, owner: str) -> list[Command]:
+    """Bridge a, with the process that owns the lab in its alias. Only one run can add a
+    link of that name, so making it is the lab's lock; and a later run tells a live lab
+    from the leftovers of a crashed one by whether that process still runs."""
+    return [
+        ["ip", "link", "add", plan.bridge_a, "type", "bridge"],
+        ["ip", "link", "set", plan.bridge_a, "alias", owner],
+    ]
+
+
 def bridge_commands(plan: Plan, owner: str) -> list[Command]:
-    """Two bridges, without an address (``addrgenmode none``: not even IPv6's link-local).
-    Each bridge says in its alias which process owns the lab, so that a later run can
-    tell a live lab from the leftovers of a crashed one."""
-    commands = []
-    for bridge in (plan.bridge_a, plan.bridge_b):
-        commands += [
-            ["ip", "link", "add", bridge, "type", "bridge"],
-            ["ip", "link", "set", bridge, "alias", owner],
-            ["ip", "link", "set", bridge, "addrgenmode", "none"],
-            ["ip", "link", "set", bridge, "up"],
-        ]
-    return commands
+    """After the claim: bridge b, named the same way, and both bridges up without an
+    address (``addrgenmode none``: not even IPv6's link-local)."""
+    return [
+        ["ip", "link", "add", plan.bridge_b, "type", "bridge"],
+        ["ip", "link", "set", plan.bridge_b, "alias", owner],
+        *(
+            command
+            for bridge in (plan.bridge_a, plan.bridge_b)
+            for command in (
+                ["ip", "link", "set", bridge, "addrgenmode", "none"],
+                ["ip", "link", "set", bridge, "up"],
+            )
+        ),
+    ]
 
 
 def host_commands(plan: Plan, host: Host) -> list[Command]:
