@@ -118,7 +118,15 @@ class DdbProcess:
                     )
             return False
 
-        await wait_until(seen, timeout=timeout, what=f"log line {pattern!r}")
+        try:
+            await wait_until(seen, timeout=timeout, what=f"log line {pattern!r}")
+        except AssertionError as exc:
+            if self.proc.poll() is not None:
+                raise  # it exited: the message has its whole log already
+            tail = "\n".join(self.log.splitlines()[-20:])  # what it said instead
+            raise AssertionError(
+                f"{exc}; the end of the log of ddb {' '.join(self.args)}:\n{tail}"
+            ) from None
         match = self.find(pattern)
         assert match is not None
         return match
