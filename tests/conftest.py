@@ -16,9 +16,11 @@ def processes() -> Iterator[Processes]:
         yield procs
     finally:
         procs.stop_all()
-        for proc in procs.started:
-            if proc.proc.returncode not in (0, -15, -9, 143):
-                print(f"--- log of ddb {' '.join(proc.args)} ---\n{proc.log}")
+        for proc in procs.started:  # pytest shows this output only when the test failed
+            lines = proc.log.splitlines()
+            shown = "\n".join(lines if len(lines) <= 200 else ["...", *lines[-200:]])
+            command = " ".join(proc.args)
+            print(f"--- log of ddb {command} (exit {proc.proc.returncode}) ---\n{shown}")
 
 
 # Fuzzing (tests/fuzz.py): the same examples on every run; --hypothesis-profile=long tries more.

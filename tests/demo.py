@@ -100,5 +100,10 @@ async def settled(url: str, nodes: int = 3) -> dict[str, Any]:
             and None not in leaders
         )
 
-    await wait_until(agreed, timeout=SETUP, what=f"{nodes} nodes to agree on a leader")
+    try:
+        await wait_until(agreed, timeout=SETUP, what=f"{nodes} nodes to agree on a leader")
+    except AssertionError as exc:
+        seen = [{k: n.get(k) for k in ("name", "process", "registered", "role", "term", "leader")}
+                for n in state.get("nodes", [])]  # fmt: skip
+        raise AssertionError(f"{exc}; the dashboard's last look: {seen}") from None
     return state
