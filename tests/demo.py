@@ -8,10 +8,12 @@ ones are taken in a row), the dashboard's with ``--dashboard-port 0``.
 from __future__ import annotations
 
 import contextlib
+import random
 import re
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -20,13 +22,19 @@ from tests.support import SETUP, DdbProcess, Processes, wait_until
 
 
 def free_run(count: int) -> int:
-    """The first of ``count`` consecutive ports that are free now (``--first-node-port``)."""
+    """The first of ``count`` consecutive ports that are free now (``--first-node-port``).
+
+    Below the kernel's ephemeral range: between this check and the nodes' bind, the demo
+    opens dozens of connections (its registry's readiness polls), and the kernel takes
+    each one's source port from that range, in a row; one of them could take a node's port.
+    """
+    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    try:
+        lowest_ephemeral = int(ephemeral.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        lowest_ephemeral = 32768  # Linux's default (and no /proc elsewhere)
     for _ in range(100):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            first = probe.getsockname()[1]
-        if first + count > 65535:
-            continue
+        first = random.randrange(10000, max(lowest_ephemeral - count, 10001))
         try:
             with contextlib.ExitStack() as held:
                 for port in range(first, first + count):

@@ -11,6 +11,7 @@ import urllib.request
 
 import pytest
 
+from tests.demo import free_run
 from tests.support import Processes, run_ddb, wait_until
 
 
@@ -97,7 +98,7 @@ def health(url: str) -> dict:
 
 @pytest.mark.timeout(60)
 async def test_the_demo_prints_each_childs_pid(processes: Processes, unused_tcp_port_factory):
-    registry_port, first = unused_tcp_port_factory(), unused_tcp_port_factory()
+    registry_port, first = unused_tcp_port_factory(), free_run(2)
     demo = processes.start(
         "v2", "demo", "--nodes", "2", "--registry-port", str(registry_port),
         "--first-node-port", str(first), "--dashboard-port", "0",
