@@ -9,6 +9,7 @@ its log in a background thread, and is always ended by the test that started it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -174,3 +175,23 @@ class Processes:
     def stop_all(self) -> None:
         for proc in self.started:
             proc.stop()
+            for pid in children_it_printed(proc):  # a demo SIGKILLed above leaves its own
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
+
+def children_it_printed(proc: DdbProcess) -> list[int]:
+    """The pids a demo printed (``  n1  http://...  pid 123``) that still run ``ddb``.
+
+    The demo stops them itself; but if it took longer than ``stop``'s timeout, on a very
+    busy machine, it was SIGKILLed before it could, and they would outlive the test.
+    """
+    alive = []
+    for pid in map(int, re.findall(r"^  \S+ +http://\S+ +pid (\d+)$", proc.log, re.M)):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue  # gone, as it should be (or no /proc)
+        if b"stages" in command:  # still ours, not a new process that reused the pid
+            alive.append(pid)
+    return alive

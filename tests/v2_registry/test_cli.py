@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from tests.demo import free_run
-from tests.support import Processes, run_ddb, wait_until
+from tests.support import Processes, children_it_printed, run_ddb, wait_until
 
 
 @pytest.mark.parametrize(
@@ -132,3 +132,21 @@ async def test_kv_pointed_at_a_registry_says_it_is_one(processes: Processes) -> 
 def test_help_shows_the_timeout_default(command: list[str]) -> None:
     out = " ".join(run_ddb(*command, "--help").stdout.decode().split())
     assert "(default: 5.0)" in out
+
+
+@pytest.mark.timeout(60)
+async def test_the_fixture_ends_a_killed_demos_children(unused_tcp_port_factory) -> None:
+    """A demo SIGKILLed (as ``stop`` does to one that is slow to stop) cannot stop its
+    children; the tests' ``Processes`` ends them from the pids the demo printed."""
+    processes = Processes()
+    demo = processes.start(
+        "v2", "demo", "--nodes", "1", "--registry-port", str(unused_tcp_port_factory()),
+        "--first-node-port", str(free_run(1)), "--no-dashboard",
+    )  # fmt: skip
+    await demo.wait_for_log(r"  n1 +http://\S+ +pid \d+", timeout=20)
+    pids = children_it_printed(demo)
+    assert len(pids) == 2, demo.log  # the registry and n1
+    demo.kill()  # no chance to stop them
+    assert children_it_printed(demo) == pids  # orphans, still running
+    processes.stop_all()
+    await wait_until(lambda: not children_it_printed(demo), timeout=10, what="the orphans to end")
