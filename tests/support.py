@@ -180,14 +180,23 @@ class Processes:
                     os.kill(pid, signal.SIGKILL)
 
 
+CHILD_LINE = re.compile(r"^  (\S+) +(http://\S+) +pid (\d+)$", re.MULTILINE)
+"""A line in which a demo names a child it started: ``  n1  http://127.0.0.1:8001  pid 123``."""
+
+
+def printed_children(log: str) -> list[tuple[str, str, int]]:
+    """Each child a demo's log names, as (name, url, pid), in the order they started."""
+    return [(name, url, int(pid)) for name, url, pid in CHILD_LINE.findall(log)]
+
+
 def children_it_printed(proc: DdbProcess) -> list[int]:
-    """The pids a demo printed (``  n1  http://...  pid 123``) that still run ``ddb``.
+    """The pids a demo printed that still run ``ddb``.
 
     The demo stops them itself; but if it took longer than ``stop``'s timeout, on a very
     busy machine, it was SIGKILLed before it could, and they would outlive the test.
     """
     alive = []
-    for pid in map(int, re.findall(r"^  \S+ +http://\S+ +pid (\d+)$", proc.log, re.M)):
+    for _, _, pid in printed_children(proc.log):
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:

@@ -13,6 +13,8 @@ import aiohttp
 
 from stages.v1_kv.client import (
     KV_TOKEN_VARIABLE,
+    TOKEN_PATTERN,
+    TOKEN_RULE,
     ClientError,
     KeyNotFound,
     KVClient,
@@ -124,9 +126,9 @@ def _kv_token(args: argparse.Namespace) -> str | None:
     """``--kv-token``, else ``$DDB_KV_TOKEN``; ValueError (that does not repeat it) if it
     could not go in a header."""
     token = args.kv_token if args.kv_token is not None else os.environ.get(KV_TOKEN_VARIABLE)
-    if token and not (token.isascii() and token.isprintable() and " " not in token):
+    if token and not TOKEN_PATTERN.fullmatch(token):
         source = "--kv-token" if args.kv_token is not None else KV_TOKEN_VARIABLE
-        raise ValueError(f"the token given by {source} is not visible ASCII without spaces")
+        raise ValueError(f"the token given by {source} is not {TOKEN_RULE}")
     return token or None
 
 

@@ -13,6 +13,7 @@ key/value calls. Later stages subclass :class:`HttpClient` for their own APIs.
 from __future__ import annotations
 
 import json
+import re
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
@@ -24,6 +25,10 @@ DEFAULT_TIMEOUT = 5.0
 # The token for /kv of a node started with --kv-token (stage v2 on): it reads this variable,
 # and so does `ddb kv`, which sends it as `Authorization: Bearer TOKEN`.
 KV_TOKEN_VARIABLE = "DDB_KV_TOKEN"
+# What a token may be, here and for every token stage v2 adds: it must fit in a header.
+MAX_TOKEN_CHARS = 256
+TOKEN_PATTERN = re.compile(rf"[!-~]{{1,{MAX_TOKEN_CHARS}}}")  # visible ASCII, no spaces
+TOKEN_RULE = f"1 to {MAX_TOKEN_CHARS} visible ASCII characters (no spaces)"
 
 
 class ClientError(Exception):

@@ -20,22 +20,18 @@ import argparse
 import hmac
 import logging
 import os
-import re
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from stages.v1_kv.client import KV_TOKEN_VARIABLE
+from stages.v1_kv.client import KV_TOKEN_VARIABLE, TOKEN_PATTERN, TOKEN_RULE
 from stages.v1_kv.errors import Handler, json_error
 
 log = logging.getLogger(__name__)
 
 CLUSTER_TOKEN_ENV = "DDB_CLUSTER_TOKEN"
 KV_TOKEN_ENV = KV_TOKEN_VARIABLE  # the one `ddb kv` sends, too
-MAX_TOKEN_CHARS = 256
-TOKEN_PATTERN = re.compile(rf"[!-~]{{1,{MAX_TOKEN_CHARS}}}")  # visible ASCII, no spaces
-TOKEN_RULE = f"1 to {MAX_TOKEN_CHARS} visible ASCII characters (no spaces)"
 
 
 class Secret:

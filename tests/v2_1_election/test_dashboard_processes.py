@@ -4,7 +4,6 @@ nothing behind when it stops, paused and killed children included."""
 from __future__ import annotations
 
 import os
-import re
 import signal
 import socket
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.demo import by_name, call, cluster, dashboard_url, settled, start_demo
-from tests.support import LOADED, SETUP, Processes, run_ddb, wait_until
+from tests.support import LOADED, SETUP, Processes, children_it_printed, run_ddb, wait_until
 
 
 def kernel_state(pid: int) -> str:
@@ -157,7 +156,7 @@ async def test_without_a_dashboard_the_demo_ends_once_every_child_has_exited(
     """Nothing could bring the children back, so the demo does not wait for Ctrl-C."""
     demo = start_demo(processes, unused_tcp_port_factory, "--nodes", "1", "--no-dashboard")
     await demo.wait_for_log(r"n1 became leader", timeout=SETUP)
-    pids = [int(pid) for pid in re.findall(r"^  \S+ +http://\S+ +pid (\d+)$", demo.log, re.M)]
+    pids = children_it_printed(demo)
     assert len(pids) == 2, demo.log  # the registry and n1
     for pid in pids:
         os.kill(pid, signal.SIGKILL)  # our demo's own children, by the pids it printed

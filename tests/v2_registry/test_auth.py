@@ -159,7 +159,10 @@ async def test_ddb_kv_sends_the_kv_token_from_its_flag_or_the_environment(
     monkeypatch.setenv("DDB_KV_TOKEN", "two words")
     bad = run_ddb("kv", "get", "colour", "--url", url)
     assert bad.returncode == 1 and b"two words" not in bad.stderr
-    assert b"DDB_KV_TOKEN is not visible ASCII without spaces" in bad.stderr
+    assert b"DDB_KV_TOKEN is not 1 to 256 visible ASCII characters (no spaces)" in bad.stderr
+    too_long = run_ddb("kv", "get", "colour", "--url", url, "--kv-token", "x" * 257)
+    assert too_long.returncode == 1, too_long.stderr  # the same rule as the node's own token
+    assert b"--kv-token is not 1 to 256 visible ASCII characters" in too_long.stderr
     assert node.stop() == 0 and registry.stop() == 0
 
 

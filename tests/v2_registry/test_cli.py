@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import socket
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import urllib.request
 import pytest
 
 from tests.demo import free_run
-from tests.support import Processes, children_it_printed, run_ddb, wait_until
+from tests.support import Processes, children_it_printed, printed_children, run_ddb, wait_until
 
 
 @pytest.mark.parametrize(
@@ -103,14 +102,13 @@ async def test_the_demo_prints_each_childs_pid(processes: Processes, unused_tcp_
         "v2", "demo", "--nodes", "2", "--registry-port", str(registry_port),
         "--first-node-port", str(first), "--dashboard-port", "0",
     )  # fmt: skip
-    pattern = r"^  (\S+) +(http://\S+) +pid (\d+)$"
     await demo.wait_for_log(r"  n2 +http://\S+ +pid \d+", timeout=20)
-    started = re.findall(pattern, demo.log, re.MULTILINE)
+    started = printed_children(demo.log)
     assert [name for name, _, _ in started] == ["registry", "n1", "n2"]
 
     def answering() -> bool:
         try:
-            return all(health(url)["pid"] == int(pid) for _, url, pid in started)
+            return all(health(url)["pid"] == pid for _, url, pid in started)
         except OSError:
             return False
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -20,7 +19,6 @@ from typing import IO, Any
 from stages.v2_1_election.lab import netns
 from stages.v2_1_election.lab.plan import (
     HOST_NAME,
-    PREFIX,
     Host,
     LabError,
     Plan,
@@ -33,6 +31,7 @@ from stages.v2_1_election.lab.plan import (
     node_url,
     partition_commands,
     plan,
+    prefix_of,
     registry_command,
 )
 from stages.v2_registry.cli import format_table
@@ -58,7 +57,7 @@ def check_free(lab: str, say: Callable[[str], None] = print) -> None:
 def claim(plan: Plan) -> None:
     """Make bridge a, named for our pid: the lock. Of two runs that build the same lab at
     once, only one can add it; the other stops here, having made nothing."""
-    make_bridge_a, name_owner = claim_commands(plan, f"{netns.OWNER}{os.getpid()}")
+    make_bridge_a, name_owner = claim_commands(plan, netns.my_alias())
     try:
         netns.run(make_bridge_a)
     except LabError as exc:
@@ -77,7 +76,7 @@ def build(plan: Plan, say: Callable[[str], None] = print) -> None:
     """After :func:`claim`: bridge b and every host; if any step fails, remove what was
     made."""
     try:
-        netns.run_all(bridge_commands(plan, f"{netns.OWNER}{os.getpid()}"))
+        netns.run_all(bridge_commands(plan, netns.my_alias()))
         for each in plan.hosts:
             netns.run_all(host_commands(plan, each))
     except BaseException:
@@ -122,7 +121,7 @@ def heal(plan: Plan) -> None:
 
 def found_plan(lab: str) -> Plan:
     """The plan of a lab that is up, from the names of its namespaces."""
-    prefix = f"{PREFIX}{lab}-"
+    prefix = prefix_of(lab)
     names = [ns.removeprefix(prefix) for ns in netns.namespaces() if ns.startswith(prefix)]
     count = sum(1 for name in names if HOST_NAME.fullmatch(name) and name.startswith("n"))
     if "reg" not in names or count == 0:

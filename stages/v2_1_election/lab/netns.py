@@ -19,7 +19,14 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from stages.v2_1_election.lab.plan import PREFIX, Command, LabError, lab_of
+from stages.v2_1_election.lab.plan import (
+    PREFIX,
+    Command,
+    LabError,
+    bridge_a_of,
+    lab_of,
+    prefix_of,
+)
 
 OWNER = "ddb lab, pid "  # bridge a's alias: which process owns the lab
 STOP_GRACE = 5.0  # seconds a lab's process gets to end after SIGTERM, before SIGKILL
@@ -94,8 +101,13 @@ def labs() -> set[str]:
 
 def bridge_alias(lab: str) -> str | None:
     """Bridge a's alias (``""`` until its builder has set it); None: there is no bridge a."""
-    bridge = links().get(f"{PREFIX}{lab}-a")
+    bridge = links().get(bridge_a_of(lab))
     return None if bridge is None else str(bridge.get("ifalias", ""))
+
+
+def my_alias() -> str:
+    """Bridge a's alias for a lab that this process builds: what :func:`owner` reads."""
+    return f"{OWNER}{os.getpid()}"
 
 
 def owner(lab: str) -> int | None:
@@ -149,7 +161,7 @@ def remove(lab: str | None, say: Callable[[str], None] = print) -> list[str]:
 
     Safe to run twice, or beside another run: what is already gone is skipped.
     """
-    prefix = PREFIX if lab is None else f"{PREFIX}{lab}-"
+    prefix = PREFIX if lab is None else prefix_of(lab)
     spaces = [ns for ns in namespaces() if ns.startswith(prefix)]
     registries = [ns for ns in spaces if ns.endswith("-reg")]
     stop_processes([ns for ns in spaces if ns not in registries])  # they deregister ...

@@ -60,13 +60,23 @@ def check_lab_name(lab: str) -> str:
     return lab
 
 
+def prefix_of(lab: str) -> str:
+    """The start of every name in ``lab`` (and of no name in another lab)."""
+    return f"{PREFIX}{lab}-"
+
+
+def bridge_a_of(lab: str) -> str:
+    """Bridge a: the first thing a lab makes, and the one whose alias names its owner."""
+    return f"{prefix_of(lab)}a"
+
+
 # --8<-- [start:host]
 def host(lab: str, name: str) -> Host:
     """Where a host lives: the registry at .2, node n<i> at .1<i>, extra host x<i> at .10<i>."""
     if not HOST_NAME.fullmatch(name):
         raise LabError(f"{name!r}: a host is reg, n1 to n9, or x1 to x9")
     number = {"r": 2, "n": 10, "x": 100}[name[0]] + (int(name[1:]) if name[0] != "r" else 0)
-    full = f"{PREFIX}{check_lab_name(lab)}-{name}"
+    full = f"{prefix_of(check_lab_name(lab))}{name}"
     assert len(full) <= IFNAME_MAX, full
     return Host(name, f"{SUBNET}.{number}", namespace=full, veth=full)
 
@@ -85,11 +95,11 @@ class Plan:
     @property
     def prefix(self) -> str:
         """The start of every name in this lab (and of no name in another lab)."""
-        return f"{PREFIX}{self.lab}-"
+        return prefix_of(self.lab)
 
     @property
     def bridge_a(self) -> str:
-        return f"{self.prefix}a"
+        return bridge_a_of(self.lab)
 
     @property
     def bridge_b(self) -> str:
