@@ -82,7 +82,9 @@ class Cluster:
     async def wait_for_agreement(
         self, timeout: float, names: list[str] | None = None, leader: str | None = None
     ) -> tuple[str, int]:
-        """Poll until the nodes agree on one leader (``leader``, if given)."""
+        """Poll until the nodes agree on one leader (``leader``, if given), and until each
+        one's log shows the role it reported: a test that then reads the logs (to count role
+        changes, say) sees every line up to the agreement."""
         result: tuple[str, int] | None = None
 
         async def agreed() -> bool:
@@ -96,4 +98,24 @@ class Cluster:
         except AssertionError:
             raise AssertionError(f"{what}; last statuses: {await self.statuses(names)}") from None
         assert result is not None
+        await self.wait_for_role_lines(names or list(self.live()), *result)
         return result
+
+    async def wait_for_role_lines(self, names: list[str], leader: str, term: int) -> None:
+        """Wait until each node's log has the line of the role its status reported.
+
+        The node logs the line before it can answer with that role, but the test reads the
+        log through a pipe and a thread, which can lag behind on a busy machine.
+        """
+        lines = {
+            name: f"{name} became leader at term {term}"
+            if name == leader
+            else f"{name} became follower of {leader} at term {term}"
+            for name in names
+        }
+
+        def logged() -> bool:
+            return all(line in self.nodes[name].log for name, line in lines.items())
+
+        what = "each node's log to show the role its status reported"
+        await wait_until(logged, timeout=LOADED, what=f"{what}: {lines}")
