@@ -98,7 +98,7 @@ async def test_a_killed_node_restarted_from_the_api_comes_back_as_a_new_process(
     assert status == 200 and entry["process"] == "running" and entry["pid"] != old["pid"]
     state = await settled(url)
     assert by_name(state)["n1"]["pid"] == entry["pid"]
-    assert "*** n1 exited with status -9" in demo.log
+    await demo.wait_for_log(r"\*\*\* n1 exited with status -9", timeout=LOADED)
     assert demo.stop() == 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 
@@ -49,7 +50,8 @@ async def test_three_nodes_are_listed_and_see_each_other(processes: Processes) -
     registry_log = processes.started[0]
     for name, node in zip(["n1", "n2", "n3"], nodes, strict=True):
         host_port = node.url.removeprefix("http://")
-        assert registry_log.find(f"Registered node {name} at {host_port}")
+        line = f"Registered node {name} at {host_port}"  # logged before it answered, but
+        await registry_log.wait_for_log(re.escape(line), timeout=LOADED)  # read via a pipe
 
 
 async def test_a_killed_node_leaves_the_list_within_ttl_plus_one_second(
@@ -79,7 +81,7 @@ async def test_sigterm_deregisters_the_node_at_once(processes: Processes) -> Non
     node.signal(signal.SIGTERM)
     took = await wait_listed(registry, ["n2"], timeout=LOADED)
     assert took < LOADED, f"gone {took:.1f}s after SIGTERM: at once, not after the {TTL}s TTL"
-    assert node.proc.wait(timeout=5) == 0
+    assert node.stop(timeout=5) == 0  # exited (and its log read to the end)
     assert node.find("n1 deregistered from the registry")
     await processes.started[0].wait_for_log("Deregistered node n1")
 
