@@ -147,6 +147,12 @@ class DdbProcess:
         self.signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
 
+    def wait(self, timeout: float = 10) -> int:
+        """Wait until it exits by itself and its log is read to the last line; the status."""
+        status = self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=5)
+        return status
+
     def stop(self, timeout: float = 10) -> int:
         """SIGTERM, then SIGKILL if it does not exit in time; return the exit status."""
         if self.proc.poll() is None:

@@ -64,8 +64,7 @@ async def test_the_demo_stops_every_child_even_paused_or_killed_ones(
     pids["registry"] = state["registry"]["pid"]
 
     demo.proc.send_signal(stop_with)
-    demo.proc.wait(timeout=SETUP)
-    assert demo.stop() == 0
+    assert demo.wait(timeout=SETUP) == 0
     assert demo.log.rstrip().endswith("All stopped.")
     assert [name for name, pid in pids.items() if alive(pid, name)] == []
     assert f"{names[0]} deregistered from the registry" in demo.log  # resumed, then stopped
