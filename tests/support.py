@@ -201,12 +201,14 @@ def children_it_printed(proc: DdbProcess) -> list[int]:
     The demo stops them itself; but if it took longer than ``stop``'s timeout, on a very
     busy machine, it was SIGKILLed before it could, and they would outlive the test.
     """
-    alive = []
-    for _, _, pid in printed_children(proc.log):
-        try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue  # gone, as it should be (or no /proc)
-        if b"stages" in command:  # still ours, not a new process that reused the pid
-            alive.append(pid)
-    return alive
+    return [pid for name, _, pid in printed_children(proc.log) if still_ours(pid, name)]
+
+
+def still_ours(pid: int, name: str) -> bool:
+    """Whether ``pid`` still runs the ``ddb`` child ``name`` (the registry, or a node), and
+    not a new process that reused the pid."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False  # gone (or no /proc)
+    return b"stages" in command and (name == "registry" or name.encode() in command)

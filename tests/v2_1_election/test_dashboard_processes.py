@@ -11,21 +11,20 @@ from pathlib import Path
 import pytest
 
 from tests.demo import by_name, call, cluster, dashboard_url, settled, start_demo
-from tests.support import LOADED, SETUP, Processes, children_it_printed, run_ddb, wait_until
+from tests.support import (
+    LOADED,
+    SETUP,
+    Processes,
+    children_it_printed,
+    run_ddb,
+    still_ours,
+    wait_until,
+)
 
 
 def kernel_state(pid: int) -> str:
     """The process state letter ``ps -o stat`` shows first (``T``: stopped)."""
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-
-
-def alive(pid: int, name: str) -> bool:
-    """Whether ``pid`` is still our node's process (and not a new one with a reused pid)."""
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return b"stages" in command and (name.encode() in command or name == "registry")
 
 
 @pytest.mark.timeout(90)
@@ -66,7 +65,7 @@ async def test_the_demo_stops_every_child_even_paused_or_killed_ones(
     demo.proc.send_signal(stop_with)
     assert demo.wait(timeout=SETUP) == 0
     assert demo.log.rstrip().endswith("All stopped.")
-    assert [name for name, pid in pids.items() if alive(pid, name)] == []
+    assert [name for name, pid in pids.items() if still_ours(pid, name)] == []
     assert f"{names[0]} deregistered from the registry" in demo.log  # resumed, then stopped
 
 
