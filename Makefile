@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+FULL   := $(VENV)/.installed-full
 
 .PHONY: run test lint pytest docs docs-build figures tags check-releases stress-test bench clean
 
@@ -15,6 +16,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
 	@touch $(STAMP)
+
+# The optional extras as well: Playwright (browser tests, the dashboard's screenshot) and
+# matplotlib (the benchmarks' plots). CI, stress-test, figures and bench install them; make
+# test skips the browser tests without them (unless CI=true: then they fail).
+$(FULL): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs,browser,bench]'
+	@touch $(FULL)
 
 ## tags: recreate the release tags from releases.toml (every target below runs it first)
 tags: $(STAMP)
@@ -46,21 +54,21 @@ docs: $(STAMP) tags
 	$(BIN)/mkdocs serve -a 127.0.0.1:8000
 
 ## figures: redraw the simulator's diagrams in docs/figures (a test checks they are current),
-## and take the dashboard's screenshot (a real demo in Chromium: needs the `browser` extra)
-figures: $(STAMP) tags
+## and take the dashboard's screenshot (a real demo in Debian's Chromium, driven by Playwright)
+figures: $(FULL) tags
 	$(BIN)/python -m stages.v2_1_election.sim.figures
 	$(BIN)/python -m tests.dashboard_figure
 
 ## stress-test: the whole suite N times (default 5) beside a CPU hog on every core; lists each failure
+## (the whole suite as CI runs it: with CI=true it needs Chromium, wrk, curl and ip, as .ci/run does)
 N ?= 5
-stress-test: $(STAMP) tags
+stress-test: $(FULL) tags
 	$(BIN)/python -m tests.stress --runs $(N)
 
 ## bench: benchmarks, each against a baseline in the same run; rewrites docs/benchmarks.md and
 ## its plots (about 15 minutes on two cores; QUICK=1: a short version, under 2 minutes)
-bench: $(STAMP) tags
+bench: $(FULL) tags
 	@bash bench/setup.sh
-	@$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[dev,docs,bench]'
 	$(BIN)/python -m bench --mode $(if $(QUICK),quick,full)
 
 clean:

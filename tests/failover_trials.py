@@ -70,7 +70,7 @@ async def stop_leader_and_time_failover(
 async def restart(cluster: Cluster, name: str, *flags: str) -> None:
     """Start ``name`` again on its old port, once the old process has exited."""
     old = cluster.nodes[name]
-    await asyncio.to_thread(old.proc.wait, 10)
+    await asyncio.to_thread(old.wait, 10)  # exited, and its log read to the last line
     port = int(old.url.rsplit(":", 1)[1])
     await cluster.start_node(name, port, *flags)
 

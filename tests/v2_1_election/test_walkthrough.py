@@ -14,7 +14,7 @@ import signal
 import pytest
 
 from tests.support import Processes, run_ddb, wait_until
-from tests.v2_1_election.cluster import Cluster
+from tests.v2_1_election.cluster import FAILOVER_LOADED, Cluster
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
@@ -63,7 +63,7 @@ async def test_the_v21_walkthrough_as_a_person_types_it(processes: Processes) ->
     port = int(n1.url.rsplit(":", 1)[1])
     os.kill(int(rows["n1"]["PID"]), signal.SIGKILL)
     n1.proc.wait(timeout=10)
-    leader, term = await cluster.wait_for_agreement(timeout=2, names=["n2", "n3"])
+    leader, term = await cluster.wait_for_agreement(timeout=FAILOVER_LOADED, names=["n2", "n3"])
     assert leader == "n3" and term > 1
     noticed = r"(n2|n3) heard nothing from n1 for 0\.50s"  # whoever's deadline came first
     await wait_until(lambda: n2.find(noticed) or n3.find(noticed), timeout=2, what=noticed)
@@ -86,7 +86,9 @@ async def test_the_v21_walkthrough_as_a_person_types_it(processes: Processes) ->
     paused_pid = int(ddb_nodes(cluster.registry)["n3"]["PID"])
     os.kill(paused_pid, signal.SIGSTOP)
     try:
-        leader2, term2 = await cluster.wait_for_agreement(timeout=3, names=["n1", "n2"])
+        leader2, term2 = await cluster.wait_for_agreement(
+            timeout=FAILOVER_LOADED, names=["n1", "n2"]
+        )
         assert leader2 == "n2" and term2 > term
     finally:
         os.kill(paused_pid, signal.SIGCONT)

@@ -12,9 +12,14 @@ from stages.v2_registry.client import RegistryClient
 from stages.v2_registry.membership import DEFAULT_HEARTBEAT_INTERVAL as INTERVAL
 from stages.v2_registry.node import NodeConfig
 from stages.v2_registry.registry import DEFAULT_TTL as TTL
-from tests.support import LOADED, SETUP, Processes, wait_until
+from tests.support import LOADED, SETUP, DdbProcess, Processes, wait_until
 
 pytestmark = pytest.mark.timeout(60)
+
+# A node learns it is registered from the registry's answer, or, if that answer came after its
+# request timed out (a busy machine), from its next beat, at most 1.5 intervals later.
+REQUEST_TIMEOUT = NodeConfig("n1", "http://127.0.0.1:1", 8051).registry_timeout  # the default
+KNOWN = REQUEST_TIMEOUT + 1.5 * INTERVAL + LOADED
 
 
 async def listed(registry_url: str) -> list[str]:
@@ -38,6 +43,17 @@ async def wait_listed(registry_url: str, names: list[str], timeout: float) -> fl
             return False
 
     return await wait_until(all_listed, timeout=timeout, what=f"the registry to list {names}")
+
+
+async def wait_registered(nodes: dict[str, DdbProcess]) -> None:
+    """Wait until each node knows it is registered, not only until the registry lists it.
+
+    A registry lists a node as soon as it stores the entry, before its answer reaches the
+    node; a test that kills the registry, or the node, in between finds a node that never
+    knew (it logs no "again" later, and has nothing to deregister).
+    """
+    for name, node in nodes.items():
+        await node.wait_for_log(f"{name} registered with the registry", timeout=KNOWN)
 
 
 async def test_three_nodes_are_listed_and_see_each_other(processes: Processes) -> None:
@@ -78,6 +94,7 @@ async def test_sigterm_deregisters_the_node_at_once(processes: Processes) -> Non
     node = start_node(processes, registry, "n1")
     start_node(processes, registry, "n2")
     await wait_listed(registry, ["n1", "n2"], timeout=SETUP)
+    await wait_registered({"n1": node})
     node.signal(signal.SIGTERM)
     took = await wait_listed(registry, ["n2"], timeout=LOADED)
     assert took < LOADED, f"gone {took:.1f}s after SIGTERM: at once, not after the {TTL}s TTL"
@@ -92,26 +109,18 @@ async def test_after_a_registry_restart_every_node_is_listed_again_within_two_in
     first = processes.start("v2", "registry", "--port", "0")
     registry = await first.started()
     port = registry.rsplit(":", 1)[1]
-    nodes = [start_node(processes, registry, f"n{i}") for i in (1, 2, 3)]
+    nodes = {f"n{i}": start_node(processes, registry, f"n{i}") for i in (1, 2, 3)}
     await wait_listed(registry, ["n1", "n2", "n3"], timeout=SETUP)
-    # A node learns it is registered from the registry's answer, or, if that answer came after
-    # its request timed out (a busy machine), from its next beat, at most 1.5 intervals later.
-    request_timeout = NodeConfig("n1", registry, 8051).registry_timeout  # the nodes' default
-    known = request_timeout + 1.5 * INTERVAL + LOADED
-    for name, node in zip(["n1", "n2", "n3"], nodes, strict=True):
-        # Kill the registry only once each node knows: a registry killed between listing a
-        # node and answering it leaves a node that never knew, and logs no "again" later.
-        await node.wait_for_log(f"{name} registered with the registry", timeout=known)
+    await wait_registered(nodes)
     first.kill()
     await processes.start("v2", "registry", "--port", port).started()
     # A node's next attempt is never more than its backoff cap, 1.5 intervals, away.
     bound = 1.5 * INTERVAL + LOADED
     took = await wait_listed(registry, ["n1", "n2", "n3"], timeout=bound)
     assert took <= bound, f"{took:.1f}s to be listed again (1.5 intervals + {LOADED}s load)"
-    # n1 knows it too, within the same bound as above: it logs the new registry's 201, or its
-    # next beat's renewal.
-    await nodes[0].wait_for_log(
-        "n1 (registered with the registry again|reached the registry again)", timeout=known
+    # n1 knows it too, within KNOWN: it logs the new registry's 201, or its next beat's renewal.
+    await nodes["n1"].wait_for_log(
+        "n1 (registered with the registry again|reached the registry again)", timeout=KNOWN
     )
 
 
