@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 # The optional extras as well: Playwright (browser tests, the dashboard's screenshot) and
 # matplotlib (the benchmarks' plots). CI, stress-test, figures and bench install them; make
-# test skips the browser tests without them (unless CI=true: then they fail).
+# test skips the tests that need them (with CI=true, those tests fail instead).
 $(FULL): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,docs,browser,bench]'
 	@touch $(FULL)
@@ -60,7 +60,7 @@ figures: $(FULL) tags
 	$(BIN)/python -m tests.dashboard_figure
 
 ## stress-test: the whole suite N times (default 5) beside a CPU hog on every core; lists each failure
-## (the whole suite as CI runs it: with CI=true it needs Chromium, wrk, curl and ip, as .ci/run does)
+## (with CI=true, as CI runs it, it needs Chromium, wrk, curl and ip, which .ci/run installs)
 N ?= 5
 stress-test: $(FULL) tags
 	$(BIN)/python -m tests.stress --runs $(N)

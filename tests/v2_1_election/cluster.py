@@ -42,7 +42,7 @@ class Cluster:
     processes: Processes
     registry: str = ""
     nodes: dict[str, DdbProcess] = field(default_factory=dict)
-    agreed_at: float = 0.0  # time.monotonic() when the last wait_for_agreement saw agreement
+    agreed_at: float = 0.0  # time.monotonic() when wait_for_agreement's last poll returned
 
     async def start_registry(self, *flags: str, port: int = 0) -> DdbProcess:
         registry = self.processes.start("v2", "registry", "--port", str(port), *flags)
@@ -86,15 +86,17 @@ class Cluster:
     ) -> tuple[str, int]:
         """Poll until the nodes agree on one leader (``leader``, if given), and until each
         one's log shows the role it reported: a test that then reads the logs (to count role
-        changes, say) sees every line up to the agreement. ``agreed_at`` is when they agreed,
-        before that wait for the logs: a failover is timed up to it."""
+        changes, say) sees every line up to the agreement. ``agreed_at`` is when the poll
+        that saw them agree returned, before that wait for the logs: time a failover to it."""
         result: tuple[str, int] | None = None
 
         async def agreed() -> bool:
             nonlocal result
             result = await self.agreement(names)
+            if result is None or (leader is not None and result[0] != leader):
+                return False
             self.agreed_at = time.monotonic()
-            return result is not None and (leader is None or result[0] == leader)
+            return True
 
         what = f"{names or 'all live nodes'} to agree on {leader or 'a leader'}"
         try:

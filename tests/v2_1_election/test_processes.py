@@ -8,6 +8,7 @@ is expected well inside the two seconds the assertions allow.
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import time
 
@@ -48,7 +49,7 @@ async def test_nodes_joining_later_follow_the_first_even_if_they_rank_higher(
 
 
 @pytest.mark.parametrize("size", [2, 3])
-async def test_killing_the_leader_gives_the_survivors_one_new_leader_within_2s(
+async def test_killing_the_leader_gives_the_survivors_one_new_leader_within_the_bound(
     cluster: Cluster, size: int
 ) -> None:
     names = [f"n{i}" for i in range(1, size + 1)]
@@ -111,7 +112,13 @@ async def test_a_paused_follower_comes_back_without_deposing_the_leader(cluster:
     leader, term = await cluster.wait_for_agreement(timeout=SETUP)
     follower = min(name for name in cluster.nodes if name != leader)
     paused = cluster.nodes[follower]
-    noticed = f"{follower} was not running for"  # once per pause (and per stall of 0.2 s)
+    # Logged once per pause, but also once per stall over 0.2 s (a busy machine): count only
+    # the gaps of a second or more, as our pauses (1.5 s) are.
+    noticed = re.compile(rf"{follower} was not running for (\d+\.\d+)s")
+
+    def pauses_noticed() -> int:
+        return sum(float(seconds) >= 1.0 for seconds in noticed.findall(paused.log))
+
     for pauses in (1, 2):
         paused.signal(signal.SIGSTOP)
         stopped_at = time.monotonic()
@@ -121,7 +128,7 @@ async def test_a_paused_follower_comes_back_without_deposing_the_leader(cluster:
         await asyncio.sleep(max(0.0, 1.5 - (time.monotonic() - stopped_at)))  # hold the pause
         paused.signal(signal.SIGCONT)
         await wait_until(  # this pause's line, not the first pause's again
-            lambda n=pauses: paused.log.count(noticed) >= n, timeout=SETUP, what=noticed
+            lambda n=pauses: pauses_noticed() >= n, timeout=SETUP, what=noticed.pattern
         )
         assert await cluster.wait_for_agreement(timeout=SETUP) == (leader, term)
     assert not paused.find("became candidate at term " + str(term + 1))

@@ -16,10 +16,11 @@ from tests.support import LOADED, SETUP, DdbProcess, Processes, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
-# A node learns it is registered from the registry's answer, or, if that answer came after its
-# request timed out (a busy machine), from its next beat, at most 1.5 intervals later.
+# A node learns it is registered once a beat's two calls (register, then list the nodes) have
+# both answered. If one of them timed out (a busy machine: each has REQUEST_TIMEOUT), the next
+# beat comes at most 1.5 intervals later, and its answers tell it.
 REQUEST_TIMEOUT = NodeConfig("n1", "http://127.0.0.1:1", 8051).registry_timeout  # the default
-KNOWN = REQUEST_TIMEOUT + 1.5 * INTERVAL + LOADED
+KNOWN = 2 * REQUEST_TIMEOUT + 1.5 * INTERVAL + LOADED
 
 
 async def listed(registry_url: str) -> list[str]:
