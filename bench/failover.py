@@ -26,7 +26,8 @@ AGREEMENT = 30.0  # seconds a restarted cluster may take to agree again, on a bu
 def node_flags(algorithm: str, nodes: int, timing: Timing, data: Path, name: str) -> list[str]:
     flags = ["--election", algorithm, *timing.flags(algorithm)]
     if algorithm == "quorum":
-        flags += ["--cluster-size", str(nodes), "--data-dir", str(data / name)]
+        voters = ",".join(f"n{i}" for i in range(1, nodes + 1))
+        flags += ["--voters", voters, "--data-dir", str(data / name)]
     return flags
 
 

@@ -59,5 +59,5 @@ def run(mode: Mode) -> dict[str, Any]:
     flags = " ".join(node_flags("ALGORITHM", mode.idle_nodes, DEFAULTS, Path("DIR"), "NAME"))
     ddb = " ".join(Path(w).name if w == DDB[0] else w for w in DDB)
     lines = [f"{ddb} v2 registry --port 0", f"{ddb} v2.1 node -ra URL --name NAME --port 0 {flags}"]
-    note = "(quorum adds --cluster-size and --data-dir, as in the failover part)"
+    note = "(quorum adds --voters and --data-dir, as in the failover part)"
     return {"rows": rows, "commands": [*lines, note]}

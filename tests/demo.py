@@ -52,11 +52,13 @@ def start_demo(
     *args: str,
     stage: str = "v2.1",
     dashboard_port: int = 0,
+    room: int = 1,
 ) -> DdbProcess:
+    """A demo on free ports, with ``room`` free ports after its nodes' for added ones."""
     nodes = int(args[args.index("--nodes") + 1]) if "--nodes" in args else 3
     return processes.start(
         stage, "demo", "--registry-port", str(port_factory()),
-        "--first-node-port", str(free_run(nodes + 1)),  # room for one more
+        "--first-node-port", str(free_run(nodes + room)),
         "--dashboard-port", str(dashboard_port), *args,
     )  # fmt: skip
 

@@ -7,6 +7,7 @@ use the :class:`~stages.v2_1_election.core.Elector` protocol.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from typing import Any
 
 from stages.v2_1_election.bully import BullyElector, ElectionConfig
@@ -14,8 +15,8 @@ from stages.v2_1_election.core import Algorithm, Elector, Storage
 from stages.v2_1_election.quorum import QuorumConfig, QuorumElector
 
 
-def bully_settings(cluster_size: int | None = None, **timings: Any) -> ElectionConfig:
-    """Bully needs no cluster size: the highest live name wins, however many there are."""
+def bully_settings(voters: Iterable[str] | None = None, **timings: Any) -> ElectionConfig:
+    """Bully needs no voters: the highest live name wins, however many nodes there are."""
     return ElectionConfig(**timings)
 
 
@@ -25,8 +26,8 @@ def new_bully(
     return BullyElector(name, config, rng, now)  # Bully keeps nothing across a restart
 
 
-def quorum_settings(cluster_size: int, **timings: Any) -> QuorumConfig:
-    return QuorumConfig(cluster_size, **timings)
+def quorum_settings(voters: Iterable[str], **timings: Any) -> QuorumConfig:
+    return QuorumConfig(tuple(voters), **timings)
 
 
 # --8<-- [start:algorithms]
@@ -39,7 +40,7 @@ ALGORITHMS: dict[str, Algorithm] = {
     ),
     "quorum": Algorithm(
         "quorum",
-        "a majority of the cluster's size votes (Raft's election, PreVote, CheckQuorum)",
+        "a majority of the named voters elects (Raft's election, PreVote, CheckQuorum)",
         quorum_settings,
         QuorumElector,
         durable=True,

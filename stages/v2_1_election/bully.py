@@ -136,6 +136,7 @@ class BullyElector:
     """One node's view of the election. Drive it with ``tick``, ``receive`` and ``set_peers``."""
 
     algorithm = "bully"
+    voter = True  # every node may lead: the highest live name wins
     messages = (Heartbeat, Election, Answer, Victory, Join, NewerTerm, Resign)  # on the wire
 
     def __init__(self, name: str, config: ElectionConfig, rng: random.Random, now: float) -> None:

@@ -12,11 +12,12 @@ from typing import Any
 
 from stages.v1_kv.cli import fail, program
 from stages.v1_kv.client import ClientError
-from stages.v1_kv.runner import http_url, positive_float, positive_int, serve
+from stages.v1_kv.runner import http_url, positive_float, serve
 from stages.v2_1_election.algorithms import ALGORITHMS
 from stages.v2_1_election.client import ClusterStatus, ElectionClient, nodes_with_status
 from stages.v2_1_election.core import ConfigError, Storage
 from stages.v2_1_election.dashboard import ELECTION_STAGE
+from stages.v2_1_election.majority import MajorityConfig, VotersError, parse_voters
 from stages.v2_1_election.node import create_election_app
 from stages.v2_1_election.votefile import VoteFile, VoteFileError
 from stages.v2_registry.cli import (
@@ -61,16 +62,24 @@ def add_election_arguments(parser: argparse.ArgumentParser) -> None:
         "--election",
         choices=sorted(ALGORITHMS),
         default="bully",
-        help="bully: the highest-ranked live node leads; quorum: a majority of "
-        "--cluster-size votes, as in Raft (default: %(default)s)",
+        help="bully: the highest-ranked live node leads; quorum: a majority of the "
+        "--voters elects, as in Raft (default: %(default)s)",
     )
     election.add_argument(
-        "--cluster-size",
-        type=positive_int,
-        metavar="N",
-        help="quorum: how many nodes the cluster has, by configuration (not what the registry "
-        "lists at the moment); a leader needs N // 2 + 1 votes. Required for quorum",
+        "--voters",
+        type=voter_list,
+        metavar="NAMES",
+        help="quorum: the cluster's voters by name, the same list on every node, such as "
+        "n1,n2,n3 (not whoever the registry lists at the moment); a leader needs the votes "
+        "of more than half of them, and only theirs count. Required for quorum",
     )
+    election.add_argument(
+        "--non-voter",
+        action="store_true",
+        help="quorum: this node is not one of --voters; it follows the leader but never "
+        "votes or campaigns (a node outside the list is otherwise refused at start-up)",
+    )
+    election.add_argument("--cluster-size", type=str, help=argparse.SUPPRESS)  # see below
     election.add_argument(
         "--data-dir",
         type=Path,
@@ -83,20 +92,54 @@ def add_election_arguments(parser: argparse.ArgumentParser) -> None:
         timing.add_argument(f"--{setting.replace('_', '-')}", type=positive_float, help=help_text)
 
 
+def voter_list(text: str) -> MajorityConfig:
+    try:
+        return parse_voters(text)
+    except VotersError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+# --8<-- [start:check_voters]
+def check_voters(name: str, voters: MajorityConfig, non_voter: bool) -> None:
+    """A node is one of the voters, or says it is not: never a silent outsider."""
+    if name not in voters and not non_voter:
+        raise ConfigError(
+            f"{name} is not one of the voters ({voters}): its votes would count for nothing. "
+            "Add it to --voters on every node, or start it with --non-voter to follow the "
+            "leader without voting"
+        )
+    if name in voters and non_voter:
+        raise ConfigError(f"--non-voter: {name} is one of the voters ({voters})")
+
+
+# --8<-- [end:check_voters]
+
+
 def election_settings(args: argparse.Namespace) -> Any:
     """The chosen algorithm's settings from the flags; ConfigError says what does not fit."""
     algorithm = ALGORITHMS[args.election]
+    if args.cluster_size is not None:  # v2.1.0's flag: a majority of a count is unsafe
+        size = int(args.cluster_size) if args.cluster_size.isdigit() else 3
+        example = ",".join(f"n{i}" for i in range(1, min(max(size, 1), 9) + 1))
+        raise ConfigError(
+            "--cluster-size was replaced by --voters: a majority must be of named voters, "
+            f"not of a count, or a node outside the set counts; for example --voters {example}"
+        )
     overrides = {name: getattr(args, name) for name in TIMINGS if getattr(args, name) is not None}
-    known = {field.name for field in fields(algorithm.settings(args.cluster_size or 1))}
+    known = {field.name for field in fields(algorithm.settings([args.name]))}
     for name in overrides.keys() - known:
         raise ConfigError(f"--{name.replace('_', '-')} is not a setting of {algorithm.name}")
-    if "cluster_size" in known and args.cluster_size is None:
-        raise ConfigError(f"--election {algorithm.name} needs --cluster-size N")
-    if "cluster_size" not in known and args.cluster_size is not None:
-        raise ConfigError(f"--cluster-size is not a setting of {algorithm.name}")
+    if "voters" in known and args.voters is None:
+        raise ConfigError(f"--election {algorithm.name} needs --voters, such as n1,n2,n3")
+    if "voters" not in known and (args.voters is not None or args.non_voter):
+        flag = "--voters" if args.voters is not None else "--non-voter"
+        raise ConfigError(f"{flag} is not a setting of {algorithm.name}")
     if args.data_dir is not None and not algorithm.durable:
         raise ConfigError(f"--data-dir: {algorithm.name} keeps nothing across a restart")
-    return algorithm.settings(args.cluster_size, **overrides)
+    if args.voters is None:
+        return algorithm.settings(None, **overrides)
+    check_voters(args.name, args.voters, args.non_voter)
+    return algorithm.settings(args.voters.voters, **overrides)
 
 
 def vote_storage(data_dir: Path) -> Storage:
@@ -205,12 +248,15 @@ def run_v21_demo(args: argparse.Namespace) -> int:
         token = demo_token(args)
     except ValueError as exc:
         return fail(str(exc))
-    election: tuple[str, ...] = ()
-    if args.election == "quorum":  # every node of the demo, and no other, is the cluster
-        election = ("--election", "quorum", "--cluster-size", str(args.nodes))
-    dashboard = demo_dashboard(args, ELECTION_STAGE)
     nodes = demo_nodes(args)
-    return run_demo("v2.1", args.registry_port, nodes, election, token, dashboard)
+    election: tuple[str, ...] = ()
+    added: tuple[str, ...] = ()
+    if args.election == "quorum":  # the demo's first nodes are the voters, and no other
+        voters = ",".join(node.name for node in nodes)
+        election = ("--election", "quorum", "--voters", voters)
+        added = ("--non-voter",)  # a node added from the dashboard follows, never counts
+    dashboard = demo_dashboard(args, ELECTION_STAGE)
+    return run_demo("v2.1", args.registry_port, nodes, election, token, dashboard, added)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -241,7 +287,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--election",
         choices=sorted(ALGORITHMS),
         default="bully",
-        help="the nodes' election; quorum's cluster size is --nodes (default: %(default)s)",
+        help="the nodes' election; with quorum, the first --nodes nodes are the voters and "
+        "a node added from the dashboard is a non-voter (default: %(default)s)",
     )
     demo.set_defaults(func=run_v21_demo)
 

@@ -25,6 +25,7 @@ class ClusterStatus:
     leader_url: str | None
     peers: tuple[str, ...]
     algorithm: str
+    voter: bool = True  # False: a non-voter, which follows but never votes or campaigns
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -35,6 +36,7 @@ class ClusterStatus:
             "leader_url": self.leader_url,
             "peers": list(self.peers),
             "algorithm": self.algorithm,
+            "voter": self.voter,
         }
 
     @classmethod
@@ -48,6 +50,7 @@ class ClusterStatus:
                 leader_url=None if data["leader_url"] is None else str(data["leader_url"]),
                 peers=tuple(str(peer) for peer in data["peers"]),
                 algorithm=str(data["algorithm"]),
+                voter=data.get("voter", True) is not False,  # nodes before v2.1.1: voters
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidMessage(f"not a cluster status: {data!r} ({exc})") from None

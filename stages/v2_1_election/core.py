@@ -33,7 +33,7 @@ class Role(StrEnum):
 
 
 class ConfigError(ValueError):
-    """Timings (or a cluster size) that cannot work together."""
+    """Timings (or a set of voters) that cannot work together."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ class Elector(Protocol):
 
     algorithm: str  # "bully", "quorum": what /cluster/status reports
     messages: tuple[type[Message], ...]  # the types its nodes exchange: the node's routes
+    voter: bool  # may it campaign and count? (majority vote: is it one of the voters)
 
     @property
     def name(self) -> str: ...
@@ -140,8 +141,9 @@ ElectorFactory = Callable[[str, random.Random, float, "Storage | None"], Elector
 class Algorithm:
     """An election algorithm by name: its settings, and how to build one node's core.
 
-    ``settings(cluster_size, **overrides)`` makes the algorithm's settings (a
-    :class:`ConfigError` if they cannot work); ``new_elector(name, settings, rng, now,
+    ``settings(voters, **overrides)`` makes the algorithm's settings from the names of
+    the cluster's voters (a :class:`ConfigError` if they cannot work; an algorithm
+    that needs no voters ignores them); ``new_elector(name, settings, rng, now,
     storage)`` builds one node's core; ``durable``: its cores keep a term and vote that
     must survive a restart (the node's ``--data-dir``).
     """

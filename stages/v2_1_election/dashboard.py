@@ -32,7 +32,15 @@ async def look_at_election(
     except (ClientError, InvalidMessage):
         return seen  # starting, stopping, or too busy to answer in time
     return ElectionSeen(
-        child.name, child.url, child.pid, process, age, status.role, status.term, status.leader
+        child.name,
+        child.url,
+        child.pid,
+        process,
+        age,
+        status.role,
+        status.term,
+        status.leader,
+        status.voter,
     )
 
 

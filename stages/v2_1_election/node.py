@@ -19,7 +19,8 @@ Routes added to the v2 node::
     POST /cluster/{type}    one per message type of the algorithm: heartbeat, election, ...,
                             resign (Bully), or heartbeat, heartbeat_ack, request_vote, vote
                             (quorum)
-    GET  /cluster/status    {"name", "role", "term", "leader", "leader_url", "peers", "algorithm"}
+    GET  /cluster/status    {"name", "role", "term", "leader", "leader_url", "peers", "algorithm",
+                             "voter"}
 """
 
 from __future__ import annotations
@@ -154,6 +155,7 @@ async def get_status(request: web.Request) -> web.Response:
         leader_url=leader_url,
         peers=tuple(sorted(elector.peers)),
         algorithm=elector.algorithm,
+        voter=elector.voter,
     )
     return web.json_response(status.to_json())
 

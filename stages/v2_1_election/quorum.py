@@ -13,10 +13,14 @@ The rules, in one place:
   the current term, so its sender catches up.
 * **One vote per term**: a node grants at most one RequestVote per term, and writes
   its term and vote to storage before it answers.
-* **Majority of the configured size**: a candidate wins with votes from more than
-  half of ``cluster_size`` nodes (itself included). The size is configuration, not
-  whatever the registry lists at the moment: two sides of a partition can never
-  both count to a majority of the same fixed number.
+* **A majority of the voters, by name**: a candidate wins with votes from more than
+  half of the configured ``voters`` (itself included), and only their votes count
+  (:mod:`~stages.v2_1_election.majority`). The set is configuration, not whatever
+  the registry lists at the moment: two sides of a partition can never both hold a
+  majority of the same names, and a node started outside the set changes nothing.
+* **Non-voters follow, and only follow**: a node not in ``voters`` never campaigns
+  and never grants a vote; a voter refuses to vote for it and ignores its heartbeats,
+  acks and votes (one warning per sender), so it can neither lead nor disturb a term.
 * **Randomised timeouts**: a follower waits a random time in ``[T, 2T)`` for a
   heartbeat (``T = election_timeout``); the leader heartbeats every interval.
 * **PreVote**: a node that has heard no leader first asks, without raising its term,
@@ -38,6 +42,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from stages.v2_1_election.core import ConfigError, Role, Send, Storage, Timings, cannot_be_real
+from stages.v2_1_election.majority import MajorityConfig, VotersError
 from stages.v2_1_election.messages import (
     MAX_TERM,
     Heartbeat,
@@ -50,8 +55,6 @@ from stages.v2_1_election.votefile import MemoryStorage
 
 log = logging.getLogger(__name__)
 
-MAX_CLUSTER_SIZE = 1000  # cluster sizes come from the command line: bound them
-
 
 MESSAGES: tuple[type[Message], ...] = (Heartbeat, HeartbeatAck, RequestVote, Vote)  # on the wire
 
@@ -59,18 +62,25 @@ MESSAGES: tuple[type[Message], ...] = (Heartbeat, HeartbeatAck, RequestVote, Vot
 # --8<-- [start:config]
 @dataclass(frozen=True)
 class QuorumConfig:
-    """The cluster's size and the election's timings, in seconds."""
+    """The cluster's voters, by name, and the election's timings, in seconds."""
 
-    cluster_size: int  # how many nodes there are, by configuration
+    voters: tuple[str, ...]  # who votes and counts, by configuration: n1, n2, n3
     heartbeat_interval: float = 0.1
     election_timeout: float = 0.5  # T: a follower waits a random time in [T, 2T)
     pre_vote: bool = True
     check_quorum: bool = True
+    count_voters_only: bool = True  # False: v2.1.0's bug, any node's vote counts (unsafe)
 
     def __post_init__(self) -> None:
-        size = self.cluster_size
-        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_CLUSTER_SIZE:
-            raise ConfigError(f"cluster_size must be from 1 to {MAX_CLUSTER_SIZE}, not {size}")
+        names = (self.voters,) if isinstance(self.voters, str) else tuple(self.voters)
+        if len(set(names)) != len(names):
+            twice = sorted({name for name in names if names.count(name) > 1})
+            raise ConfigError(f"voters: {', '.join(twice)} is listed twice")
+        try:
+            MajorityConfig(frozenset(names))
+        except VotersError as exc:
+            raise ConfigError(f"voters: {exc}") from None
+        object.__setattr__(self, "voters", tuple(sorted(names)))
         for field in ("heartbeat_interval", "election_timeout"):
             if not 0 < getattr(self, field) < float("inf"):
                 raise ConfigError(f"{field} must be greater than 0, not {getattr(self, field)}")
@@ -82,8 +92,8 @@ class QuorumConfig:
             )
 
     @property
-    def majority(self) -> int:
-        return self.cluster_size // 2 + 1
+    def majority(self) -> MajorityConfig:
+        return MajorityConfig(frozenset(self.voters))
 
     def timings(self) -> Timings:
         """Detecting a dead leader takes up to 2T; a split vote costs another round of up
@@ -117,6 +127,11 @@ class QuorumElector:
         storage: Storage | None = None,
     ) -> None:
         self.name, self.config, self.rng = name, config, rng
+        self.voters = config.majority
+        # A voter campaigns, votes and counts; anyone else only follows (unless the
+        # v2.1.0 bug is switched back on, when every node is a voter of a mere count).
+        self.voter = name in self.voters or not config.count_voters_only
+        self.ignored: set[str] = set()  # non-voters already warned about, once each
         self.storage = storage if storage is not None else MemoryStorage()
         self.term, self.voted_for = self.storage.load()  # what we promised before a restart
         self.role = Role.FOLLOWER
@@ -139,6 +154,8 @@ class QuorumElector:
         """Let time pass: a leader heartbeats (or steps down); anyone else campaigns."""
         if now < self.deadline:
             return []
+        if not self.voter:
+            return self.tick_non_voter(now)
         if self.role is Role.LEADER:
             if self.config.check_quorum and not self._hears_a_majority(now):
                 log.info("%s has not heard from a majority for %.2fs", self.name, self._t)
@@ -158,6 +175,8 @@ class QuorumElector:
         """The term rules, then the current role's step function."""
         if cannot_be_real(self.name, message):
             return []
+        if not self._counts(message.sender):
+            return self.from_non_voter(message)
         if message.term > self.term:
             if isinstance(message, RequestVote) and self._in_lease(now):
                 return self.refuse(message)  # our leader is alive: no newer term disturbs it
@@ -170,7 +189,8 @@ class QuorumElector:
     # --8<-- [end:receive]
 
     def set_peers(self, names: Iterable[str], now: float) -> list[Send]:
-        """Addresses from the registry; the majority stays ``cluster_size``, whatever it lists."""
+        """Addresses from the registry; the voters stay the configured set, whatever it lists.
+        A leader heartbeats every peer, voter or not: a non-voter follows it too."""
         peers = frozenset(names) - {self.name}
         joined = sorted(peers - self.peers)
         self.peers = peers
@@ -236,6 +256,8 @@ class QuorumElector:
         return [Send(message.sender, HeartbeatAck(self.name, self.term))]
 
     def on_request_vote(self, message: RequestVote, now: float) -> list[Send]:
+        if not self.voter:  # a non-voter's vote would count for nothing: it never gives one
+            return self.refuse(message)
         if message.pre_vote:  # would we vote for it in the term it asks about?
             granted = message.term > self.term and not self._in_lease(now)
             term = message.term if granted else self.term
@@ -269,6 +291,28 @@ class QuorumElector:
     def refuse(self, message: RequestVote) -> list[Send]:
         """No, with our term: a newer sender learns nothing, an older one catches up."""
         return [Send(message.sender, Vote(self.name, self.term, pre_vote=message.pre_vote))]
+
+    def from_non_voter(self, message: Message) -> list[Send]:
+        """A node outside the voters: a vote request gets a no (its term changes nothing
+        here); anything else, its heartbeat, ack or vote, counts for nothing."""
+        if message.sender not in self.ignored:
+            self.ignored.add(message.sender)
+            log.warning(
+                "%s ignores %s: it is not a voter (the voters are %s); it may only follow",
+                self.name,
+                message.sender,
+                self.voters,
+            )
+        if isinstance(message, RequestVote):
+            return self.refuse(message)
+        return []
+
+    def tick_non_voter(self, now: float) -> list[Send]:
+        """A non-voter never campaigns: when its leader falls silent, it only forgets it."""
+        if self.leader is not None and not self._in_lease(now):
+            self.become_follower(None, now)
+        self.deadline = self._election_deadline(now)
+        return []
 
     # --8<-- [end:handlers]
 
@@ -318,7 +362,7 @@ class QuorumElector:
     # -- helpers -------------------------------------------------------------------------
 
     def _count_votes(self, now: float) -> list[Send]:
-        if len(self.votes) < self.config.majority:
+        if not self._quorum(self.votes):
             return []
         if self.role is Role.PRE_CANDIDATE:
             return self.become_candidate(now)
@@ -336,8 +380,21 @@ class QuorumElector:
         return self.leader is not None and now - self.leader_heard_at < self._t
 
     def _hears_a_majority(self, now: float) -> bool:
-        recent = sum(1 for at in self.acked_at.values() if now - at < self._t)
-        return 1 + recent >= self.config.majority
+        recent = {node for node, at in self.acked_at.items() if now - at < self._t}
+        return self._quorum({self.name} | recent)
+
+    # --8<-- [start:quorum]
+    def _counts(self, node: str) -> bool:
+        """Whether what ``node`` says (votes, acks, heartbeats) counts: it is a voter."""
+        return node in self.voters or not self.config.count_voters_only
+
+    def _quorum(self, names: set[str]) -> bool:
+        """A majority of the voters among ``names``: of a set of names, not of a count."""
+        if not self.config.count_voters_only:  # v2.1.0: any names, however many nodes run
+            return len(names) >= self.voters.quorum
+        return self.voters.has_quorum(names)
+
+    # --8<-- [end:quorum]
 
     @property
     def _t(self) -> float:

@@ -24,6 +24,7 @@ class ElectionSeen(NodeSeen):
     role: str | None = None
     term: int | None = None
     leader: str | None = None
+    voter: bool | None = None  # False: a non-voter (majority vote), which only follows
 
 
 @dataclass

@@ -74,7 +74,7 @@ ACTING = web.AppKey("acting", asyncio.Lock)  # one action on the children at a t
 SESSION = web.AppKey("session", aiohttp.ClientSession)
 
 # Every entry has every field, in this order; what a look could not learn is None.
-BLANK = dict.fromkeys(["name", "url", "pid", "process", "role", "term", "leader"]) | {
+BLANK = dict.fromkeys(["name", "url", "pid", "process", "role", "term", "leader", "voter"]) | {
     "registered": False,
     "last_heartbeat_age": None,
 }

@@ -59,20 +59,32 @@ def run_demo(
     node_args: tuple[str, ...] = (),
     token: Secret | None = None,
     dashboard: Dashboard | None = None,
+    added_args: tuple[str, ...] = (),
 ) -> int:
     """Run a registry and ``nodes`` of ``stage`` until Ctrl-C; return 0 on a clean stop.
 
-    With a ``token``, every child gets it in ``DDB_CLUSTER_TOKEN`` (never on a command
-    line, where ``ps`` would show it).
+    Every node gets ``node_args``; a node added later (the dashboard's *Add a node*) gets
+    ``added_args`` after them. With a ``token``, every child gets it in
+    ``DDB_CLUSTER_TOKEN`` (never on a command line, where ``ps`` would show it).
     """
     env = dict(os.environ)
     if token is not None:
         env[CLUSTER_TOKEN_ENV] = token.reveal()
     registry_url = format_url("127.0.0.1", registry_port)
 
-    def node_command(name: str, port: int) -> list[str]:
+    def node_command(name: str, port: int, added: bool = False) -> list[str]:
+        extra = added_args if added else ()
         return _ddb(
-            stage, "node", "-ra", registry_url, "--name", name, "--port", str(port), *node_args
+            stage,
+            "node",
+            "-ra",
+            registry_url,
+            "--name",
+            name,
+            "--port",
+            str(port),
+            *node_args,
+            *extra,
         )
 
     sock = None

@@ -60,12 +60,13 @@ def _stopped(pid: int) -> bool:
 
 
 class Supervisor:
-    """The registry and the nodes of a demo; ``node_command(name, port)`` builds a node's
-    command line, and every child gets ``env``."""
+    """The registry and the nodes of a demo; ``node_command(name, port, added)`` builds a
+    node's command line (``added``: one more node, from :meth:`add_node`), and every child
+    gets ``env``."""
 
     def __init__(
         self,
-        node_command: Callable[[str, int], list[str]],
+        node_command: Callable[[str, int, bool], list[str]],
         env: dict[str, str],
     ) -> None:
         self._node_command = node_command
@@ -85,8 +86,8 @@ class Supervisor:
         self.registry = self._spawn("registry", port, command)
         return self.registry
 
-    def start_node(self, name: str, port: int) -> Child:
-        self.children[name] = self._spawn(name, port, self._node_command(name, port))
+    def start_node(self, name: str, port: int, added: bool = False) -> Child:
+        self.children[name] = self._spawn(name, port, self._node_command(name, port, added))
         return self.children[name]
 
     def add_node(self) -> Child:
@@ -98,7 +99,7 @@ class Supervisor:
         while f"n{number:0{width}d}" in taken:
             number += 1
         port = max((child.port for child in nodes), default=8050) + 1
-        return self.start_node(f"n{number:0{width}d}", port)
+        return self.start_node(f"n{number:0{width}d}", port, added=True)
 
     def child(self, name: str) -> Child:
         try:

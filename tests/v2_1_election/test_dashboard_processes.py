@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from stages.v2_1_election.quorum import QuorumConfig
 from tests.demo import by_name, call, cluster, dashboard_url, settled, start_demo
 from tests.support import (
     LOADED,
@@ -20,6 +21,8 @@ from tests.support import (
     still_ours,
     wait_until,
 )
+
+QUORUM_TIMINGS = QuorumConfig(voters=("n1", "n2", "n3")).timings()
 
 
 def kernel_state(pid: int) -> str:
@@ -81,6 +84,40 @@ async def test_a_node_added_from_the_api_joins_and_follows_the_leader_it_finds(
     after = await settled(url, nodes=4)
     leader = before["nodes"][0]["leader"]
     assert (by_name(after)["n4"]["role"], by_name(after)["n4"]["leader"]) == ("follower", leader)
+    assert demo.stop() == 0
+
+
+@pytest.mark.timeout(120)
+async def test_nodes_added_to_a_quorum_demo_are_non_voters_and_the_next_leader_is_a_voter(
+    processes: Processes, unused_tcp_port_factory
+) -> None:
+    """The by-hand check of v2.1.1's fix: *Add a node* twice, kill the leader."""
+    demo = start_demo(processes, unused_tcp_port_factory, "--election", "quorum", room=2)
+    url = await dashboard_url(demo)
+    await settled(url)
+    for name in ("n4", "n5"):
+        status, entry = await call("POST", f"{url}/api/nodes")
+        assert status == 201 and entry["name"] == name
+    state = await settled(url, nodes=5)
+    voters = {n["name"]: n["voter"] for n in state["nodes"]}
+    assert voters == {"n1": True, "n2": True, "n3": True, "n4": False, "n5": False}
+    leader = state["nodes"][0]["leader"]
+    assert leader in ("n1", "n2", "n3")
+    assert (await call("POST", f"{url}/api/nodes/{leader}/kill"))[0] == 200
+    after: dict = {}
+
+    async def one_new_leader() -> bool:
+        nonlocal after
+        after = by_name(await cluster(url))
+        alive = [n for n in after.values() if n["process"] == "running"]
+        leaders = {n["leader"] for n in alive}
+        return len(alive) == 4 and len(leaders) == 1 and not leaders & {None, leader}
+
+    bound = QUORUM_TIMINGS.liveness_bound + LOADED
+    await wait_until(one_new_leader, timeout=bound, what="the four left to agree on a leader")
+    new = next(iter({n["leader"] for n in after.values() if n["process"] == "running"}))
+    assert new in ("n1", "n2", "n3") and new != leader
+    assert [n["name"] for n in after.values() if n["role"] == "leader"] == [new]
     assert demo.stop() == 0
 
 

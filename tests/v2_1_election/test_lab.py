@@ -37,7 +37,7 @@ from tests.v2_1_election.labrun import (
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 NODES = ["n1", "n2", "n3", "n4", "n5"]
-QUORUM = QuorumConfig(cluster_size=5).timings()  # the defaults: T = 0.5 s, heartbeats 0.1 s
+QUORUM = QuorumConfig(voters=tuple(NODES)).timings()  # the defaults: T = 0.5 s, heartbeats 0.1 s
 # Timing bounds are checked on the hosts' log lines, against the time of the cut or the heal.
 # Waiting for them costs more: each poll asks every node from its own namespace (a probe
 # process each, and a node that cannot answer costs PROBE), so every wait allows POLL more.
@@ -107,7 +107,7 @@ async def test_majority_vote_steps_a_cut_off_leader_down_and_keeps_the_term_afte
     make_lab: Callable[[int], LabRun],
 ) -> None:
     lab = make_lab(5)
-    lab.up("--election", "quorum", "--cluster-size", "5")
+    lab.up("--election", "quorum")
     first = await lab.wait_for("all five to agree", SETUP, lambda s: agreed(s, NODES))
     old_leader, old_term = agreed(first, NODES) or ("", 0)
     minority = [old_leader, next(n for n in NODES if n != old_leader)]

@@ -26,7 +26,8 @@ def election_app(
     registry_url = str(registry.make_url("")).rstrip("/")
     config = NodeConfig(name, registry_url, port, heartbeat_interval=0.2)
     algorithm = ALGORITHMS[election]
-    return create_election_app(config, algorithm.factory(algorithm.settings(size)))
+    voters = [f"n{i}" for i in range(1, size + 1)]
+    return create_election_app(config, algorithm.factory(algorithm.settings(voters)))
 
 
 @pytest.fixture
@@ -48,8 +49,9 @@ async def status(client: TestClient) -> dict:
 
 async def test_status_has_every_field_and_a_lone_node_leads(lone: TestClient) -> None:
     first = await status(lone)
-    assert set(first) == {"name", "role", "term", "leader", "leader_url", "peers", "algorithm"}
-    assert first["algorithm"] == "bully" and first["name"] == "n1"
+    fields = {"name", "role", "term", "leader", "leader_url", "peers", "algorithm", "voter"}
+    assert set(first) == fields
+    assert first["algorithm"] == "bully" and first["name"] == "n1" and first["voter"] is True
 
     async def leading() -> bool:
         return (await status(lone))["role"] == "leader"
@@ -161,11 +163,11 @@ async def test_bad_cluster_messages_are_refused_with_json_errors(
     assert (await status(lone))["term"] == 0  # nothing reached the election
 
 
-async def test_three_in_process_quorum_nodes_agree_on_one_leader_by_majority_vote(
+async def test_three_in_process_quorum_voters_elect_one_of_them_and_a_non_voter_follows(
     registry: TestServer, unused_tcp_port_factory
 ) -> None:
-    ports = [unused_tcp_port_factory() for _ in range(3)]
-    servers = [
+    ports = [unused_tcp_port_factory() for _ in range(4)]
+    servers = [  # n4 is not one of the voters n1, n2, n3: it follows, and never counts
         TestServer(election_app(registry, f"n{i}", port, "quorum"), host="127.0.0.1", port=port)
         for i, port in enumerate(ports, start=1)
     ]
@@ -179,8 +181,11 @@ async def test_three_in_process_quorum_nodes_agree_on_one_leader_by_majority_vot
             leaders = [v["name"] for v in views if v["role"] == "leader"]
             return len(leaders) == 1 and all(v["leader"] == leaders[0] for v in views)
 
-        await wait_until(agreed, timeout=8, what="three quorum nodes to agree on a leader")
-        assert {(await status(c))["algorithm"] for c in clients} == {"quorum"}
+        await wait_until(agreed, timeout=8, what="four quorum nodes to agree on a leader")
+        views = [await status(c) for c in clients]
+        assert {v["algorithm"] for v in views} == {"quorum"}
+        assert [v["voter"] for v in views] == [True, True, True, False]
+        assert views[3]["role"] == "follower" and views[0]["leader"] in {"n1", "n2", "n3"}
         resp = await clients[0].post(
             "/cluster/election", json={"type": "election", "sender": "n2", "term": 9}
         )

@@ -24,7 +24,8 @@ from stages.v2_1_election.messages import (
 from stages.v2_1_election.quorum import QuorumConfig, QuorumElector
 from stages.v2_1_election.votefile import MemoryStorage, VoteFile, VoteFileError
 
-CONFIG = QuorumConfig(cluster_size=5, heartbeat_interval=0.1, election_timeout=0.5)
+FIVE = ("n1", "n2", "n3", "n4", "n5")
+CONFIG = QuorumConfig(voters=FIVE, heartbeat_interval=0.1, election_timeout=0.5)
 PEERS = ["n1", "n2", "n3", "n4", "n5"]
 
 
@@ -152,7 +153,7 @@ def test_a_node_that_hears_its_leader_refuses_a_newer_vote_request_and_keeps_its
     assert (n2.term, n2.leader) == (3, "n5")
 
 
-def test_a_candidate_needs_a_majority_of_the_configured_size_not_of_the_peers_it_knows() -> None:
+def test_a_candidate_needs_a_majority_of_the_configured_voters_not_of_the_peers_it_knows() -> None:
     n1 = QuorumElector("n1", CONFIG, random.Random(0), 0.0)
     n1.set_peers(["n2"], 0.0)  # the registry lists one peer; the cluster has five nodes
     now = n1.deadline
@@ -170,7 +171,7 @@ def test_a_candidate_needs_a_majority_of_the_configured_size_not_of_the_peers_it
 
 def test_a_single_node_cluster_elects_itself(caplog) -> None:
     caplog.set_level(logging.INFO)
-    alone = QuorumElector("n1", QuorumConfig(cluster_size=1), random.Random(0), 0.0)
+    alone = QuorumElector("n1", QuorumConfig(voters=("n1",)), random.Random(0), 0.0)
     alone.tick(alone.deadline)
     assert (alone.role, alone.term) == (Role.LEADER, 1)
     assert "n1 became leader at term 1" in caplog.text
@@ -310,10 +311,11 @@ def test_a_corrupt_vote_file_is_an_error_not_a_reset(tmp_path: Path, text: str) 
 @pytest.mark.parametrize(
     ("kwargs", "complaint"),
     [
-        ({"cluster_size": 0}, "cluster_size must be from 1 to 1000"),
-        ({"cluster_size": 1001}, "cluster_size must be from 1 to 1000"),
-        ({"cluster_size": 3, "election_timeout": 0.2}, "at least 3 times heartbeat_interval"),
-        ({"cluster_size": 3, "heartbeat_interval": 0}, "heartbeat_interval must be greater than 0"),
+        ({"voters": ()}, "voters: the set of voters is empty"),
+        ({"voters": ("n1", "n2", "n1")}, "voters: n1 is listed twice"),
+        ({"voters": ("n1", "n 2")}, "voters: voter 'n 2': 'name' must be"),
+        ({"voters": FIVE[:3], "election_timeout": 0.2}, "at least 3 times heartbeat_interval"),
+        ({"voters": FIVE[:3], "heartbeat_interval": 0}, "heartbeat_interval must be greater"),
     ],
 )
 def test_settings_that_cannot_work_are_refused(kwargs: dict, complaint: str) -> None:

@@ -1,4 +1,4 @@
-"""Majority vote between real processes: ``ddb v2.1 node --election quorum --cluster-size 5``.
+"""Majority vote between real processes: ``ddb v2.1 node --election quorum --voters n1,...,n5``.
 
 The acceptance scenarios of the majority-vote page, driven as a person would drive
 them by hand: kill nodes, stop and continue them, and read every node's status.
@@ -21,8 +21,8 @@ from tests.v2_1_election.cluster import Cluster
 pytestmark = pytest.mark.timeout(120)
 
 NAMES = [f"n{i}" for i in range(1, 6)]
-QUORUM = ("--election", "quorum", "--cluster-size", "5")
-TIMINGS = QuorumConfig(cluster_size=5).timings()  # the defaults the nodes run with
+QUORUM = ("--election", "quorum", "--voters", "n1,n2,n3,n4,n5")
+TIMINGS = QuorumConfig(voters=tuple(NAMES)).timings()  # the defaults the nodes run with
 # Once a leader is gone: detection, and two split votes allowed for (3.1 s), plus the load.
 ELECTED = TIMINGS.liveness_bound + LOADED
 
@@ -107,7 +107,7 @@ async def test_a_stopped_leader_is_replaced_and_steps_down_when_continued(
 async def test_without_a_data_dir_a_node_warns_that_a_restart_can_break_safety(
     cluster: Cluster,
 ) -> None:
-    node = await cluster.start_node("n1", 0, "--election", "quorum", "--cluster-size", "1")
+    node = await cluster.start_node("n1", 0, "--election", "quorum", "--voters", "n1")
     await node.wait_for_log("n1 keeps its term and vote in memory only")
     assert await cluster.wait_for_agreement(timeout=SETUP) == ("n1", 1)
 
@@ -115,7 +115,7 @@ async def test_without_a_data_dir_a_node_warns_that_a_restart_can_break_safety(
 async def test_a_node_restarted_with_its_data_dir_keeps_its_term_and_vote(
     cluster: Cluster, tmp_path: Path
 ) -> None:
-    args = ("--election", "quorum", "--cluster-size", "1", "--data-dir", str(tmp_path))
+    args = ("--election", "quorum", "--voters", "n1", "--data-dir", str(tmp_path))
     node = await cluster.start_node("n1", 0, *args)
     assert await cluster.wait_for_agreement(timeout=SETUP) == ("n1", 1)
     assert not node.find("in memory only")
@@ -127,7 +127,8 @@ async def test_a_node_restarted_with_its_data_dir_keeps_its_term_and_vote(
 
 def test_a_corrupt_vote_file_stops_the_node_at_start_up(tmp_path: Path) -> None:
     (tmp_path / "vote.json").write_text('{"term": "seven"}', encoding="utf-8")
-    args = ["--election", "quorum", "--cluster-size", "3", "--data-dir", str(tmp_path)]
+    args = ["--name", "n1", "--election", "quorum", "--voters", "n1,n2,n3"]
+    args += ["--data-dir", str(tmp_path)]
     result = run_ddb("v2.1", "node", "-ra", "http://127.0.0.1:9", "--port", "0", *args)
     assert result.returncode == 1
     assert "vote.json is corrupt" in result.stderr.decode()

@@ -119,7 +119,10 @@ def test_a_broken_promise_exits_1_and_names_the_seeds(usurper: None, capsys) -> 
         (["--scenario", "no/such/file.txt"], "cannot read no/such/file.txt"),
         (["--nemesis", "crash", "--scenario", FAILOVER], "not allowed with argument"),
         (["--trials", "3", "--svg", "x.svg"], "record one run: leave out --trials"),
-        (["--no-pre-vote"], "--no-pre-vote and --no-check-quorum are for --algorithm quorum"),
+        (
+            ["--no-pre-vote"],
+            "--no-pre-vote, --no-check-quorum and --count-any-sender are for --algorithm quorum",
+        ),
         (["--algorithm", "paxos"], "invalid choice: 'paxos'"),
     ],
 )

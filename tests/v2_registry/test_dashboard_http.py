@@ -20,7 +20,7 @@ SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
 
 @pytest.fixture
 def supervisor(unused_tcp_port_factory) -> Iterator[Supervisor]:
-    supervisor = Supervisor(lambda name, port: SLEEPER, env={})
+    supervisor = Supervisor(lambda name, port, added: SLEEPER, env={})
     try:
         for i in (1, 2):  # nothing listens on these ports: a sleeper does not answer
             supervisor.start_node(f"n{i}", unused_tcp_port_factory())

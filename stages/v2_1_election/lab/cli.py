@@ -40,6 +40,7 @@ from stages.v2_1_election.lab.plan import (
     parse_side,
     plan,
 )
+from stages.v2_1_election.majority import numbered_voters
 from stages.v2_registry.auth import CLUSTER_TOKEN_ENV, Secret, token_from
 
 SETUP = 20.0  # seconds the registry, then the first node, get to start
@@ -47,12 +48,13 @@ SETUP = 20.0  # seconds the registry, then the first node, get to start
 
 def election_flags(args: argparse.Namespace) -> list[str]:
     """The nodes' election flags; ConfigError if the node would refuse them."""
-    args.cluster_size = args.nodes if args.election == "quorum" else None
-    args.data_dir = None
+    voters = numbered_voters(args.nodes)  # every node of the lab, n1 ... nN
+    args.voters = voters if args.election == "quorum" else None
+    args.cluster_size, args.non_voter, args.data_dir, args.name = None, False, None, "n1"
     election_settings(args)  # the node's own check, before anything is built
     flags = ["--election", args.election]
-    if args.cluster_size is not None:
-        flags += ["--cluster-size", str(args.cluster_size)]
+    if args.voters is not None:
+        flags += ["--voters", str(voters)]
     for setting in TIMINGS:
         if getattr(args, setting) is not None:
             flags += [f"--{setting.replace('_', '-')}", str(getattr(args, setting))]
@@ -200,7 +202,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--election",
         choices=sorted(ALGORITHMS),
         default="bully",
-        help="the nodes' election; quorum's cluster size is --nodes (default: %(default)s)",
+        help="the nodes' election; with quorum, every node of the lab is a voter "
+        "(default: %(default)s)",
     )
     up.add_argument(
         "--cluster-token",

@@ -35,6 +35,7 @@ CLAIMS: dict[str, dict[str, frozenset[str]]] = {
         "majority liveness": frozenset({"lost"}),
         "stability": LOSSY,
         "disruptions": frozenset({"lost"}),
+        "only voters lead": NOTHING,
     },
 }
 # --8<-- [end:claims]

@@ -17,7 +17,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from stages.v2_1_election.core import Timings
-from stages.v2_1_election.sim.partitions import disruptions, majority_liveness, minority_leader
+from stages.v2_1_election.sim.partitions import (
+    disruptions,
+    majority_liveness,
+    minority_leader,
+    only_voters_lead,
+)
 from stages.v2_1_election.sim.replay import Cluster, Verdict, plural
 from stages.v2_1_election.sim.trace import Record
 
@@ -153,4 +158,5 @@ def check(records: Sequence[Record], timings: Timings) -> list[Verdict]:
         majority_liveness(records, timings.liveness_bound),
         stability(records, grace=2 * timings.heartbeat_interval),
         disruptions(records, window=timings.liveness_bound),
+        *([only_voters_lead(records)] if records and records[0].get("extras") else []),
     ]

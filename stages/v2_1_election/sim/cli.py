@@ -15,6 +15,7 @@ from pathlib import Path
 from stages.v2_1_election.algorithms import ALGORITHMS
 from stages.v2_1_election.core import ConfigError
 from stages.v2_1_election.sim.checkers import check, longest_overlap
+from stages.v2_1_election.sim.extras import EXTRA_KINDS, parse_extras
 from stages.v2_1_election.sim.nemesis import ScenarioError, node_names, parse_kinds, parse_scenario
 from stages.v2_1_election.sim.network import NetworkConfig
 from stages.v2_1_election.sim.report import (
@@ -80,9 +81,29 @@ def nemesis(text: str) -> dict[str, float]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def extra_kinds(text: str) -> tuple[str, ...]:
+    try:
+        return parse_extras(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+DEFAULT_EXTRAS = ("learner", "stray")  # what --nemesis extra-nodes adds, unless --extras
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--algorithm", choices=sorted(ALGORITHMS), default="bully")
-    parser.add_argument("--nodes", type=positive_int, default=5, help="n1..nN (default: 5)")
+    parser.add_argument(
+        "--nodes", type=positive_int, default=5, help="n1..nN, the voters (default: 5)"
+    )
+    kinds = "; ".join(f"{kind}: {text}" for kind, text in EXTRA_KINDS.items())
+    parser.add_argument(
+        "--extras",
+        type=extra_kinds,
+        metavar="KINDS",
+        help=f"extra nodes after the voters, absent until a join starts them ({kinds}); "
+        "e.g. learner,stray,stray. With --nemesis extra-nodes, the default is learner,stray",
+    )
     parser.add_argument("--seed", type=int, default=1, help="the run's seed (default: 1)")
     parser.add_argument(
         "--duration", type=positive_float, default=30.0, help="virtual seconds (default: 30)"
@@ -94,8 +115,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KINDS",
         help="random faults from the seed, e.g. crash,pause,partition or crash=0.2,pause; "
         "rates in faults per second (defaults: crash 0.1, pause 0.1, partition 0.05, "
-        "registry-restart 0.05); "
-        "they stop after two thirds of the run",
+        "registry-restart 0.05, extra-nodes 0.2: an extra node joins, or comes back, and "
+        "may leave); they stop after two thirds of the run",
     )
     faults.add_argument("--scenario", type=Path, metavar="FILE", help="faults from a file")
     parser.add_argument(
@@ -121,6 +142,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     quorum.add_argument(
         "--no-check-quorum", action="store_true", help="a leader never steps down on its own"
     )
+    quorum.add_argument(
+        "--count-any-sender",
+        action="store_true",
+        help="count votes and acks from any node, as v2.1.0 did: a majority of a count, not "
+        "of the voters' names (two leaders in one term, once there are extra nodes)",
+    )
     output = parser.add_argument_group("output of a single run")
     output.add_argument("--trace", type=Path, metavar="FILE", help="JSON lines, every event")
     output.add_argument("--timeline", type=Path, metavar="FILE", help="the story, as text")
@@ -133,23 +160,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> SimConfig:
     if args.nodes < 2:
         parser.error("--nodes: an election needs at least 2 nodes")
+    extras = args.extras or ()
+    if not extras and "extra-nodes" in (args.nemesis or {}):
+        extras = DEFAULT_EXTRAS
+    names = node_names(args.nodes + len(extras))
     scenario = ()
     if args.scenario is not None:
         try:
             text = args.scenario.read_text(encoding="utf-8")
-            scenario = tuple(parse_scenario(text, node_names(args.nodes)))
+            scenario = tuple(parse_scenario(text, names, absent=names[args.nodes :]))
         except OSError as exc:
             parser.error(f"--scenario: cannot read {args.scenario}: {exc.strerror}")
         except ScenarioError as exc:
             parser.error(f"--scenario {args.scenario}: {exc}")
     if args.trials and (args.trace or args.svg or args.timeline):
         parser.error("--trace, --timeline and --svg record one run: leave out --trials")
-    guards = {"pre_vote": not args.no_pre_vote, "check_quorum": not args.no_check_quorum}
+    guards = {
+        "pre_vote": not args.no_pre_vote,
+        "check_quorum": not args.no_check_quorum,
+        "count_voters_only": not args.count_any_sender,
+    }
     if args.algorithm != "quorum" and not all(guards.values()):
-        parser.error("--no-pre-vote and --no-check-quorum are for --algorithm quorum")
+        parser.error(
+            "--no-pre-vote, --no-check-quorum and --count-any-sender are for --algorithm quorum"
+        )
     overrides = guards if args.algorithm == "quorum" else {}
     try:
-        settings = ALGORITHMS[args.algorithm].settings(args.nodes, **overrides)
+        settings = ALGORITHMS[args.algorithm].settings(node_names(args.nodes), **overrides)
     except ConfigError as exc:
         parser.error(str(exc))
     return SimConfig(
@@ -162,6 +199,7 @@ def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Si
         network=NetworkConfig(drop=args.drop, duplicate=args.duplicate),
         nemesis=tuple(sorted((args.nemesis or {}).items())),
         scenario=scenario,
+        extras=extras,
     )
 
 

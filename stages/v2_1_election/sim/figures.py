@@ -10,6 +10,7 @@ import argparse
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from stages.v2_1_election.algorithms import ALGORITHMS
 from stages.v2_1_election.sim.nemesis import node_names, parse_scenario
 from stages.v2_1_election.sim.simulator import SimConfig, simulate
 from stages.v2_1_election.sim.svg import lamport_svg
@@ -27,6 +28,9 @@ class Figure:
     window: tuple[float, float] | None = None
     algorithm: str = "bully"
     durable: bool = True  # False: restarted nodes forget their vote (--forget-votes)
+    nodes: int = 5  # the voters
+    extras: tuple[str, ...] = ()  # extra nodes, absent until the scenario joins them
+    overrides: tuple[tuple[str, bool], ...] = ()  # the algorithm's own settings
 
 
 FIGURES = (
@@ -36,19 +40,38 @@ FIGURES = (
     Figure("quorum-stale-leader", 1, 5.0, "stale-leader", (1.4, 2.3), algorithm="quorum"),
     Figure("bully-stale-leader", 1, 5.0, "stale-leader", (1.4, 2.3)),
     Figure("double-vote", 1, 3.0, "double-vote", (1.9, 2.9), algorithm="quorum", durable=False),
+    Figure(
+        "quorum-two-leaders",
+        seed=49,
+        duration=3.0,
+        scenario="two-leaders",
+        window=(0.76, 0.81),
+        algorithm="quorum",
+        nodes=3,
+        extras=("stray", "stray"),
+        overrides=(("count_voters_only", False),),  # v2.1.0's count
+    ),
 )
 
 
 def draw(figure: Figure) -> str:
+    settings = ALGORITHMS[figure.algorithm].settings(
+        node_names(figure.nodes), **dict(figure.overrides)
+    )
     config = SimConfig(
+        nodes=figure.nodes,
         seed=figure.seed,
         duration=figure.duration,
         algorithm=figure.algorithm,
+        election=settings,
         durable=figure.durable,
+        extras=figure.extras,
     )
     if figure.scenario:
         text = (SCENARIOS / f"{figure.scenario}.txt").read_text(encoding="utf-8")
-        config = replace(config, scenario=tuple(parse_scenario(text, node_names(config.nodes))))
+        names = node_names(figure.nodes + len(figure.extras))
+        faults = parse_scenario(text, names, absent=names[figure.nodes :])
+        config = replace(config, scenario=tuple(faults))
     else:
         config = replace(config, nemesis=(("crash", 0.1), ("pause", 0.1)))
     return lamport_svg(simulate(config).records, figure.window)

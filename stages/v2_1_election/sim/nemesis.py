@@ -10,9 +10,10 @@ A scenario is one fault per line, ``TIME ACTION [ARGUMENTS]``, times in virtual 
     8.0 partition n1,n2 | n3,n4,n5
     11.0 heal
     12.0 registry-restart  # the registry comes back empty, and fills up again
+    13.0 join n6           # an extra node (``--extras``), absent until now, starts
 
-Every node must be on one side of a partition. Faults stop at the last line; from then on
-the checkers expect the cluster to settle.
+Every node must be on one side of a partition, extra nodes too, started or not. Faults
+stop at the last line; from then on the checkers expect the cluster to settle.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-ACTIONS = ("crash", "restart", "pause", "resume", "partition", "heal", "registry-restart")
+ACTIONS = ("crash", "restart", "pause", "resume", "partition", "heal", "registry-restart", "join")
 KINDS = {  # default rates, faults per second
     "crash": 0.1,
     "pause": 0.1,
     "partition": 0.05,
     "registry-restart": 0.05,
+    "extra-nodes": 0.2,  # an extra node joins (or comes back), and may leave again
 }
 
 
@@ -41,7 +43,7 @@ class Fault:
 
     at: float
     action: str  # one of ACTIONS
-    node: str | None = None  # crash, restart, pause, resume
+    node: str | None = None  # crash, restart, pause, resume, join
     groups: tuple[tuple[str, ...], ...] = ()  # partition
 
     def __str__(self) -> str:
@@ -59,8 +61,9 @@ def node_names(count: int) -> list[str]:
     return [f"n{i}" for i in range(1, count + 1)]
 
 
-def parse_scenario(text: str, nodes: Sequence[str]) -> list[Fault]:
-    """Read a scenario; raise :class:`ScenarioError` naming the first bad line."""
+def parse_scenario(text: str, nodes: Sequence[str], absent: Sequence[str] = ()) -> list[Fault]:
+    """Read a scenario; raise :class:`ScenarioError` naming the first bad line.
+    ``absent``: the extra nodes, which only a ``join`` starts."""
     faults: list[Fault] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
@@ -70,7 +73,7 @@ def parse_scenario(text: str, nodes: Sequence[str]) -> list[Fault]:
             fault = _parse_line(line)
             if faults and fault.at < faults[-1].at:
                 raise ScenarioError(f"time {fault.at:g} is before the previous line's")
-            check_faults([*faults, fault], nodes)
+            check_faults([*faults, fault], nodes, absent)
         except ScenarioError as exc:
             raise ScenarioError(f"line {number}: {exc}") from None
         faults.append(fault)
@@ -107,16 +110,25 @@ def _parse_line(line: str) -> Fault:
 
 
 # --8<-- [start:check_faults]
-def check_faults(faults: Iterable[Fault], nodes: Sequence[str]) -> None:
-    """Play the faults in order and refuse one that cannot happen (restart a live node...)."""
+def check_faults(faults: Iterable[Fault], nodes: Sequence[str], absent: Sequence[str] = ()) -> None:
+    """Play the faults in order and refuse one that cannot happen (restart a live node...).
+    ``absent``: nodes that have not started; ``join`` starts one, once."""
     crashed: set[str] = set()
+    never = set(absent)
     paused: set[str] = set()
     partitioned = False
     for fault in faults:
         node = fault.node or ""
         if fault.node is not None and node not in nodes:
             raise ScenarioError(f"no node {node}; the nodes are {', '.join(nodes)}")
-        if fault.action == "crash":
+        if node in never and fault.action != "join":
+            raise ScenarioError(f"{node} has not joined yet: join {node} first")
+        if fault.action == "join":
+            if node not in never:
+                what = "not an extra node (see --extras)" if node not in absent else "in already"
+                raise ScenarioError(f"only an extra node joins, once; {node} is {what}")
+            never.remove(node)
+        elif fault.action == "crash":
             if node in crashed:
                 raise ScenarioError(f"{node} has already crashed")
             crashed.add(node)
@@ -176,13 +188,21 @@ def parse_kinds(text: str) -> dict[str, float]:
 
 # --8<-- [start:random_faults]
 def random_faults(
-    nodes: Sequence[str], kinds: dict[str, float], until: float, rng: random.Random
+    nodes: Sequence[str],
+    kinds: dict[str, float],
+    until: float,
+    rng: random.Random,
+    extras: Sequence[str] = (),
 ) -> list[Fault]:
     """Draw faults at the given rates until ``until``, by which time every fault has ended.
 
     Crashes and pauses last from a fraction of a second to longer than the registry's
-    TTL; at most all but one node are down at once. One partition at a time.
+    TTL; at most all but one node are down at once. One partition at a time, with the
+    ``extras`` on its sides too. An extra node joins (or comes back) at the rate of
+    ``extra-nodes``, and leaves (crashes) after up to eight seconds, or stays.
     """
+    everyone = [*nodes, *extras]
+    away_until: dict[str, float] = {}  # an extra node that joined -> when it leaves
     starts = sorted(
         (at, kind) for kind, rate in sorted(kinds.items()) for at in _poisson(rate, until, rng)
     )
@@ -194,13 +214,16 @@ def random_faults(
         if kind == "registry-restart":
             faults.append(Fault(at, kind))
             continue
+        if kind == "extra-nodes":
+            faults += _extra_node(extras, away_until, at, until, rng)
+            continue
         if kind == "partition":
             if at < healed_at:
                 continue
-            shuffled = rng.sample(list(nodes), len(nodes))
-            cut = rng.randint(1, len(nodes) - 1)
+            shuffled = rng.sample(everyone, len(everyone))
+            cut = rng.randint(1, len(everyone) - 1)
             groups = tuple(
-                tuple(sorted(side, key=nodes.index)) for side in (shuffled[:cut], shuffled[cut:])
+                tuple(sorted(side, key=everyone.index)) for side in (shuffled[:cut], shuffled[cut:])
             )
             healed_at = min(round(at + rng.uniform(0.5, 5.0), 3), until)
             faults += [Fault(at, "partition", groups=groups), Fault(healed_at, "heal")]
@@ -218,6 +241,28 @@ def random_faults(
 
 
 # --8<-- [end:random_faults]
+
+
+def _extra_node(
+    extras: Sequence[str],
+    away_until: dict[str, float],
+    at: float,
+    until: float,
+    rng: random.Random,
+) -> list[Fault]:
+    """One extra node that is not running joins (or restarts), and may leave later."""
+    away = [node for node in extras if away_until.get(node, -1.0) < at]
+    if not away:
+        return []
+    node = rng.choice(away)
+    faults = [Fault(at, "join" if node not in away_until else "restart", node)]
+    leaves = round(at + rng.uniform(0.5, 8.0), 3)
+    if leaves < until:
+        faults.append(Fault(leaves, "crash", node))
+        away_until[node] = leaves
+    else:
+        away_until[node] = float("inf")  # it stays to the end
+    return faults
 
 
 def _poisson(rate: float, until: float, rng: random.Random) -> list[float]:

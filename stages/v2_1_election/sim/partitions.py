@@ -1,10 +1,13 @@
 """The checkers that count to a majority: what majority vote promises and Bully does not.
 
 * **leader in a minority**: nobody becomes leader on the smaller side of a partition
-  (fewer than ``nodes // 2 + 1`` nodes), where a majority could not have voted.
+  (fewer than ``voters // 2 + 1`` voters), where a majority could not have voted.
 * **majority liveness**: whenever a side of the network (the whole cluster, or one
-  side of a partition) has a majority of the nodes running, and no fault strikes
-  for ``bound`` seconds, that side agrees on one leader of its own within ``bound``.
+  side of a partition) has a majority of the voters running, and no fault strikes
+  for ``bound`` seconds, that side's running nodes (voters or not) agree on one
+  leader of its own within ``bound``.
+* **only voters lead**: no extra node (a non-voter, or a stray that wrongly believes
+  it votes) ever becomes leader.
 * **disruptions**: when a partition heals, a side that had a majority running and an agreed
   leader keeps that leader's term: no node rejoining from the other side raises it.
   Each time it is raised within ``window`` seconds of the heal counts as one.
@@ -17,7 +20,7 @@ from collections.abc import Sequence
 from stages.v2_1_election.sim.replay import Cluster, Verdict, plural
 from stages.v2_1_election.sim.trace import Record
 
-FAULTS = frozenset({"crash", "restart", "pause", "resume", "partition", "heal"})
+FAULTS = frozenset({"crash", "restart", "pause", "resume", "partition", "heal", "join"})
 
 
 def majority(nodes: Sequence[str]) -> int:
@@ -31,10 +34,11 @@ def minority_leader(records: Sequence[Record]) -> Verdict:
         cluster.apply(record)
         if record["event"] == "role" and record["role"] == "leader":
             side = cluster.side(record["node"])
-            if len(side) < majority(cluster.nodes):
+            voters = [node for node in side if node in cluster.voters]
+            if len(voters) < majority(cluster.voters):
                 detail = (
                     f"{record['node']} became leader of term {record['term']} at "
-                    f"{record['t']:.4f} s with {len(side)} of {len(cluster.nodes)} nodes "
+                    f"{record['t']:.4f} s with {len(voters)} of {len(cluster.voters)} voters "
                     f"on its side ({', '.join(side)})"
                 )
                 return Verdict(name, False, detail, record["t"], tuple(side))
@@ -64,7 +68,7 @@ def majority_liveness(records: Sequence[Record], bound: float) -> Verdict:
             due = None
             for side in cluster.groups or (cluster.nodes,):
                 up = tuple(node for node in side if node in cluster.running())
-                if len(up) >= majority(cluster.nodes):
+                if len([n for n in up if n in cluster.voters]) >= majority(cluster.voters):
                     due = (record["t"] + bound, up)
     if due is not None and records and records[-1]["t"] >= due[0]:
         checked += 1
@@ -84,9 +88,9 @@ def disruptions(records: Sequence[Record], window: float) -> Verdict:
         if event == "heal":
             guard = None
             for side in cluster.groups:
-                up = [node for node in side if node in cluster.running()]
+                up = [node for node in side if node in cluster.running() and node in cluster.voters]
                 leader = cluster.agreed_leader(among=side)
-                if leader is not None and len(up) >= majority(cluster.nodes):
+                if leader is not None and len(up) >= majority(cluster.voters):
                     guard = (t + window, cluster.roles[leader][2], side)
         elif event in FAULTS or (guard is not None and t > guard[0]):
             guard = None
@@ -100,6 +104,23 @@ def disruptions(records: Sequence[Record], window: float) -> Verdict:
     assert first is not None
     detail = f"{plural(count, 'heal')} raised a settled majority's term; first at {first[0]:.4f} s"
     return Verdict(name, False, detail, first[0], first[1])
+
+
+def only_voters_lead(records: Sequence[Record]) -> Verdict:
+    name, cluster = "only voters lead", Cluster()
+    for record in records:
+        cluster.apply(record)
+        if record["event"] == "role" and record["role"] == "leader":
+            kind = cluster.extras.get(record["node"])
+            if kind is not None:
+                detail = (
+                    f"{record['node']} ({kind}, not a voter) became leader of term "
+                    f"{record['term']} at {record['t']:.4f} s"
+                )
+                return Verdict(name, False, detail, record["t"], (record["node"],))
+    if not cluster.extras:
+        return Verdict(name, None, "not checked: no extra nodes")
+    return Verdict(name, True, f"no extra node ({', '.join(cluster.extras)}) ever led")
 
 
 # --8<-- [end:partitions]

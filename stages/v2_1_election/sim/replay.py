@@ -23,7 +23,7 @@ class Verdict:
     nodes: tuple[str, ...] = ()  # who was involved
 
 
-CHANGES = frozenset({"role", "crash", "restart", "pause", "resume", "partition", "heal"})
+CHANGES = frozenset({"role", "crash", "restart", "pause", "resume", "partition", "heal", "join"})
 
 
 # --8<-- [start:replay]
@@ -32,6 +32,8 @@ class Cluster:
     """The cluster's state as the trace tells it, event by event."""
 
     nodes: tuple[str, ...] = ()  # every node of the run, from the start record
+    voters: tuple[str, ...] = ()  # the nodes that vote: all but the extra ones
+    extras: dict[str, str] = field(default_factory=dict)  # extra node -> its kind
     roles: dict[str, tuple[str, str | None, int]] = field(default_factory=dict)
     crashed: set[str] = field(default_factory=set)
     paused: set[str] = field(default_factory=set)
@@ -45,6 +47,8 @@ class Cluster:
         event, node = record["event"], record.get("node")
         if event == "start":
             self.nodes = tuple(record["nodes"])
+            self.extras = dict(record.get("extras", {}))
+            self.voters = tuple(node for node in self.nodes if node not in self.extras)
         if event not in CHANGES:
             return False
         t = record["t"]
@@ -53,7 +57,7 @@ class Cluster:
         elif event == "crash":
             self.crashed.add(node)
             self.paused.discard(node)
-        elif event == "restart":
+        elif event in ("restart", "join"):
             self.crashed.discard(node)
             self.back_at[node] = t
         elif event == "pause":

@@ -103,8 +103,10 @@ def summary(records: Sequence[Record], verdicts: Sequence[Verdict], bound: float
     if dropped["lost"]:  # --drop: the network itself was faulty
         fault_counts.append(f"{dropped['lost']} messages lost")
     calm = f", faults until {header['calm_at']:g} s" if header["faults"] or faults else ""
+    extras = header.get("extras", {})
+    beside = f" ({len(header['nodes']) - len(extras)} voters, {_extras(extras)})" if extras else ""
     lines = [
-        f"seed {header['seed']}: {algorithm}, {len(header['nodes'])} nodes, "
+        f"seed {header['seed']}: {algorithm}, {len(header['nodes'])} nodes{beside}, "
         f"{header['duration']:g} s of virtual time{calm}",
         "faults: " + (", ".join(fault_counts) or "none"),
         f"elections: {_count(records, 'candidate')} candidacies; leaders by term: "
@@ -126,7 +128,12 @@ def summary(records: Sequence[Record], verdicts: Sequence[Verdict], bound: float
     return "\n".join(lines)
 
 
-_KINDS = ("crash", "restart", "pause", "resume", "partition", "heal", "registry-restart")
+_KINDS = ("crash", "restart", "pause", "resume", "partition", "heal", "registry-restart", "join")
+
+
+def _extras(extras: dict[str, str]) -> str:
+    kinds = Counter(extras.values())
+    return " and ".join(f"{n} {kind}{'' if n == 1 else 's'}" for kind, n in kinds.items())
 
 
 def _reasons(dropped: Counter[str]) -> str:

@@ -23,6 +23,7 @@ from stages.v2_1_election.algorithms import ALGORITHMS
 from stages.v2_1_election.core import ElectionSettings, Elector, Send
 from stages.v2_1_election.messages import Message
 from stages.v2_1_election.sim.directory import Directory
+from stages.v2_1_election.sim.extras import Extras
 from stages.v2_1_election.sim.nemesis import Fault, check_faults, node_names, random_faults
 from stages.v2_1_election.sim.network import Network, NetworkConfig
 from stages.v2_1_election.sim.trace import Trace
@@ -34,11 +35,14 @@ class SimConfig:
     """One run. With ``nemesis`` rates, faults are drawn from the seed; with ``scenario``,
     they are read from it. Faults (loss and duplication too) stop at ``calm_at``.
 
-    ``election`` is the algorithm's own settings; left out, its defaults for ``nodes``
-    nodes. ``durable``: a restarted node keeps its term and vote (as with ``--data-dir``).
+    ``election`` is the algorithm's own settings; left out, its defaults for the voters
+    n1..nN (``nodes``). ``durable``: a restarted node keeps its term and vote (as with
+    ``--data-dir``). ``extras``: more nodes after those, each of a kind from
+    :data:`~stages.v2_1_election.sim.extras.EXTRA_KINDS`, that start only when a ``join``
+    fault starts them, and may come and go.
     """
 
-    nodes: int = 5
+    nodes: int = 5  # the voters, n1..nN
     seed: int = 1
     duration: float = 30.0
     algorithm: str = "bully"
@@ -49,10 +53,12 @@ class SimConfig:
     scenario: tuple[Fault, ...] = ()
     ttl: float = 5.0  # the registry forgets a silent node this long after it falls silent
     registry_interval: float = 1.0  # each node registers again this often (its heartbeat)
+    extras: tuple[str, ...] = ()  # n(N+1), ...: "learner" or "stray", absent until they join
 
     def __post_init__(self) -> None:
         if self.election is None:
-            object.__setattr__(self, "election", ALGORITHMS[self.algorithm].settings(self.nodes))
+            voters = node_names(self.nodes)
+            object.__setattr__(self, "election", ALGORITHMS[self.algorithm].settings(voters))
 
     @property
     def calm_at(self) -> float:
@@ -94,9 +100,10 @@ class SimNode:
 
 @contextmanager
 def quiet(logger: logging.Logger) -> Iterator[None]:
-    """Silence the cores' INFO lines while simulating: thousands of runs, nobody reading."""
+    """Silence the cores' logs while simulating (the checkers report what matters):
+    thousands of runs, nobody reading."""
     level = logger.level
-    logger.setLevel(logging.WARNING)
+    logger.setLevel(logging.CRITICAL)
     try:
         yield
     finally:
@@ -106,16 +113,17 @@ def quiet(logger: logging.Logger) -> Iterator[None]:
 class Simulator:
     def __init__(self, config: SimConfig) -> None:
         self.config = config
-        self.new_core = ALGORITHMS[config.algorithm].factory(config.election)
+        self.extras = Extras(config.algorithm, config.election, config.nodes, config.extras)
         self.tick_every = config.tick_every
         self.rng = random.Random(config.seed)  # the only source of randomness
         self.network = Network(config.network, random.Random(self.rng.getrandbits(64)))
-        self.names = node_names(config.nodes)
+        self.voters = node_names(config.nodes)
+        self.names = self.voters + self.extras.names
         nemesis_rng = random.Random(self.rng.getrandbits(64))
         faults = list(config.scenario) or random_faults(
-            self.names, dict(config.nemesis), config.calm_at, nemesis_rng
+            self.voters, dict(config.nemesis), config.calm_at, nemesis_rng, self.extras.names
         )
-        check_faults(faults, self.names)
+        check_faults(faults, self.names, absent=self.extras.names)
         self.faults = faults
         self.nodes = {name: SimNode(name) for name in self.names}
         self.directory = Directory(config.ttl, config.registry_interval)  # the real ones
@@ -136,10 +144,10 @@ class Simulator:
         config = self.config
         self.trace.add(0.0, "start", self._header())
         with quiet(logging.getLogger("stages")):
-            for name in self.names:  # every process starts, and registers
+            for name in self.voters:  # every process starts, and registers (extras: on join)
                 self._start_process(self.nodes[name])
                 self._beat(self.nodes[name], self.nodes[name].loops)
-            for name in self.names:  # then each reads the registry, and on its own schedule
+            for name in self.voters:  # then each reads the registry, and on its own schedule
                 self._poll(self.nodes[name], self.nodes[name].loops)
             for fault in self.faults:
                 self.at(fault.at, self.on_fault, fault)
@@ -164,6 +172,7 @@ class Simulator:
             **asdict(config.election),  # type: ignore[call-overload]
             **durable,
             "faults": [str(fault) for fault in self.faults],
+            **self.extras.header(),
         }
 
     def _core(self, name: str) -> Elector:
@@ -272,6 +281,8 @@ class Simulator:
             fields["node"] = fault.node
         if fault.groups:
             fields["groups"] = [list(group) for group in fault.groups]
+        if fault.action == "join":
+            fields["kind"] = self.extras.kinds[fault.node or ""]
         self.trace.add(self.now, fault.action, fields)
         if fault.action == "partition":
             self.network.partition(fault.groups)
@@ -284,6 +295,7 @@ class Simulator:
             act = {
                 "crash": self._crash,
                 "restart": self._restart,
+                "join": self._restart,  # an extra node's first start
                 "pause": self._pause,
                 "resume": self._resume,
             }
@@ -317,7 +329,7 @@ class Simulator:
 
     def _start_process(self, node: SimNode) -> None:
         rng = random.Random(self.rng.getrandbits(64))
-        node.core = self.new_core(node.name, rng, self.now, node.storage)
+        node.core = self.extras.new_core(node.name, rng, self.now, node.storage)
         node.epoch = self.now + self.rng.uniform(0, self.tick_every)
         node.state = None  # record the fresh core's state
         node.loops += 1

@@ -143,6 +143,9 @@ def lamport_svg(
     _draw_messages(drawing, records, scale, x, start, end)
     for node in nodes:
         drawing.text(x[node], TOP - 12, node, ' text-anchor="middle" font-weight="bold"')
+        if node in header.get("extras", {}):  # not a voter: say what it is
+            kind = header["extras"][node]
+            drawing.text(x[node], TOP - 1, kind, ' text-anchor="middle" font-size="10"')
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_f(width)}" height="{_f(height)}" '
         f'viewBox="0 0 {_f(width)} {_f(height)}" font-family="sans-serif" font-size="12">\n'
@@ -218,7 +221,8 @@ def periods(records: Sequence[Record]) -> tuple[list[Period], list[tuple[float, 
     """Each node's running, paused, leader and candidate periods; and the partitions."""
     end = records[-1]["t"]
     found: list[Period] = []
-    status: dict[str, tuple[str, float]] = {n: ("running", 0.0) for n in records[0]["nodes"]}
+    absent = records[0].get("extras", {})  # extra nodes are down until they join
+    status = {n: ("down" if n in absent else "running", 0.0) for n in records[0]["nodes"]}
     role: dict[str, tuple[str, float, int]] = {}
     partitions, split = [], None
 
@@ -240,7 +244,7 @@ def periods(records: Sequence[Record]) -> tuple[list[Period], list[tuple[float, 
         elif event == "crash":
             close_role(node, t)
             set_status(node, "down", t)
-        elif event in ("restart", "resume"):
+        elif event in ("restart", "resume", "join"):
             set_status(node, "running", t)
         elif event == "pause":
             set_status(node, "paused", t)
@@ -291,12 +295,13 @@ def _draw_periods(
             drawing.rect(cx - 4, top, 8, bottom - top, SHADES[period.kind], ' opacity="0.9"')
     for record in records:
         t, node = record["t"], record.get("node")
-        if not start <= t <= end or record["event"] not in ("crash", "restart", "pause", "resume"):
+        marked = ("crash", "restart", "pause", "resume", "join")
+        if not start <= t <= end or record["event"] not in marked:
             continue
         cx, y = x[node], scale.y(t)
         if record["event"] == "crash":
             drawing.cross(cx, y, 7, CRASH)
-        elif record["event"] == "restart":
+        elif record["event"] in ("restart", "join"):
             drawing.parts.append(f'<circle cx="{_f(cx)}" cy="{_f(y)}" r="5" fill="#2e7d32"/>')
         drawing.label(cx - 10, y + 4, record["event"], ' text-anchor="end" font-size="11"')
 

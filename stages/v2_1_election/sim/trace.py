@@ -59,6 +59,13 @@ def describe(record: Record) -> str | None:
     event, node = record["event"], record.get("node")
     if event == "start":
         nodes = ", ".join(record["nodes"])
+        extras = "".join(f", {node} {kind}" for node, kind in record.get("extras", {}).items())
+        if extras:
+            nodes = ", ".join(n for n in record["nodes"] if n not in record["extras"])
+            return (
+                f"start: {record['algorithm']}, seed {record['seed']}, voters {nodes}; "
+                f"extra nodes, absent until they join:{extras[1:]}"
+            )
         return f"start: {record['algorithm']}, seed {record['seed']}, nodes {nodes}"
     if event == "role":
         if record["role"] == "follower":
@@ -81,6 +88,8 @@ def describe(record: Record) -> str | None:
         return f"{record['from']} -> {record['to']}  {record['type']} will arrive twice"
     if event == "partition":
         return "partition " + " | ".join(",".join(group) for group in record["groups"])
+    if event == "join":
+        return f"join {node}: an extra node ({record['kind']}) starts"
     if event in ("crash", "restart", "pause", "resume"):
         return f"{event} {node}"
     if event == "members":

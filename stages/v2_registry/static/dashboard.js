@@ -71,7 +71,7 @@ function drawNodes() {
       : `${node.last_heartbeat_age.toFixed(1)} s`;
     const cells = [
       ["name", node.name], ["url", node.url.replace("http://", "")], ["pid", node.pid], ["process", node.process],
-      ["role", node.role ?? "–"], ["term", node.term ?? "–"], ["leader", node.leader ?? "–"],
+      ["role", roleText(node)], ["term", node.term ?? "–"], ["leader", node.leader ?? "–"],
       ["heartbeat", age],
     ];
     for (const [column, value] of cells) {
@@ -93,6 +93,17 @@ function drawNodes() {
   });
   $("#nodes tbody").replaceChildren(...rows);
   $("#kill-leader").disabled = leader() === null;
+  const outsiders = cluster.nodes.filter((n) => n.voter === false).map((n) => n.name);
+  const voters = cluster.nodes.filter((n) => n.voter === true).map((n) => n.name);
+  $("#non-voters").hidden = outsiders.length === 0;
+  $("#non-voters-names").textContent = outsiders.join(", ");
+  $("#voters-names").textContent = voters.join(", ") || "the demo's first nodes";
+}
+
+// A non-voter follows the leader but never votes or campaigns: say so beside its role.
+function roleText(node) {
+  if (node.role === null || node.role === undefined) return "–";
+  return node.voter === false ? `${node.role} · non-voter` : node.role;
 }
 
 function drawRegistry() {
