@@ -31,6 +31,7 @@ class Figure:
     nodes: int = 5  # the voters
     extras: tuple[str, ...] = ()  # extra nodes, absent until the scenario joins them
     overrides: tuple[tuple[str, bool], ...] = ()  # the algorithm's own settings
+    busy_px: float = 2500.0  # pixels per virtual second where messages fly
 
 
 FIGURES = (
@@ -45,11 +46,12 @@ FIGURES = (
         seed=49,
         duration=3.0,
         scenario="two-leaders",
-        window=(0.76, 0.81),
+        window=(0.765, 0.8),
         algorithm="quorum",
         nodes=3,
         extras=("stray", "stray"),
         overrides=(("count_voters_only", False),),  # v2.1.0's count
+        busy_px=16000.0,  # the whole story takes 25 ms
     ),
 )
 
@@ -74,7 +76,7 @@ def draw(figure: Figure) -> str:
         config = replace(config, scenario=tuple(faults))
     else:
         config = replace(config, nemesis=(("crash", 0.1), ("pause", 0.1)))
-    return lamport_svg(simulate(config).records, figure.window)
+    return lamport_svg(simulate(config).records, figure.window, busy_px=figure.busy_px)
 
 
 def write_all(directory: Path) -> list[Path]:
