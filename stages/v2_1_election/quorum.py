@@ -294,12 +294,17 @@ class QuorumElector:
 
     def from_non_voter(self, message: Message) -> list[Send]:
         """A node outside the voters: a vote request gets a no (its term changes nothing
-        here); anything else, its heartbeat, ack or vote, counts for nothing."""
+        here); anything else counts for nothing. Its acks are what a non-voter sends; a
+        heartbeat, vote or vote request means it believes it votes: warned of, once."""
+        if isinstance(message, HeartbeatAck):
+            return []
         if message.sender not in self.ignored:
             self.ignored.add(message.sender)
             log.warning(
-                "%s ignores %s: it is not a voter (the voters are %s); it may only follow",
+                "%s ignores a %s from %s: it is not a voter (the voters are %s), so it may "
+                "only follow; is it started with another --voters list?",
                 self.name,
+                message.kind,
                 message.sender,
                 self.voters,
             )
