@@ -79,7 +79,11 @@ def test_tiny_mode_runs_every_part_and_writes_the_page(tmp_path: Path) -> None:
     assert all(t["times"] for t in parts["failover"]["trials"])
     assert parts["etcd"]["skipped"] == "not in tiny mode"
     assert all(row["elections"] > 0 for row in parts["scaling"]["rows"])
-    assert all(0 < cpu < 2 for row in parts["idle"]["rows"] for cpu in row["cpu"])
+    # Linux counts CPU time in 10 ms ticks: over the tiny mode's short window an idle node
+    # measures 0, 0.02 or 0.04 of a core, and 0 is an honest figure on a quiet machine.
+    # What is asserted is what the page prints: a share of a core, never negative.
+    cpu_figures = [cpu for row in parts["idle"]["rows"] for cpu in row["cpu"]]
+    assert cpu_figures and all(0 <= cpu < 2 for cpu in cpu_figures)
     needs("matplotlib (the bench extra)", plots.available())
     for name in ("kv", "registry", "failover", "scaling"):
         assert f"](benchmarks/{name}.png)" in page

@@ -118,7 +118,7 @@ def check_voters(name: str, voters: MajorityConfig, non_voter: bool) -> None:
 def election_settings(args: argparse.Namespace) -> Any:
     """The chosen algorithm's settings from the flags; ConfigError says what does not fit."""
     algorithm = ALGORITHMS[args.election]
-    if args.cluster_size is not None:  # v2.1.0's flag: a majority of a count is unsafe
+    if args.cluster_size is not None:  # the old flag: a majority of a count is unsafe
         size = int(args.cluster_size) if args.cluster_size.isdigit() else 3
         example = ",".join(f"n{i}" for i in range(1, min(max(size, 1), 9) + 1))
         raise ConfigError(

@@ -50,7 +50,7 @@ class ClusterStatus:
                 leader_url=None if data["leader_url"] is None else str(data["leader_url"]),
                 peers=tuple(str(peer) for peer in data["peers"]),
                 algorithm=str(data["algorithm"]),
-                voter=data.get("voter", True) is not False,  # nodes before v2.1.1: voters
+                voter=data.get("voter", True) is not False,  # older nodes do not say: voters
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidMessage(f"not a cluster status: {data!r} ({exc})") from None

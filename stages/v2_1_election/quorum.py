@@ -69,7 +69,7 @@ class QuorumConfig:
     election_timeout: float = 0.5  # T: a follower waits a random time in [T, 2T)
     pre_vote: bool = True
     check_quorum: bool = True
-    count_voters_only: bool = True  # False: v2.1.0's bug, any node's vote counts (unsafe)
+    count_voters_only: bool = True  # False: the old count's bug, any node's vote counts (unsafe)
 
     def __post_init__(self) -> None:
         names = (self.voters,) if isinstance(self.voters, str) else tuple(self.voters)
@@ -129,7 +129,7 @@ class QuorumElector:
         self.name, self.config, self.rng = name, config, rng
         self.voters = config.majority
         # A voter campaigns, votes and counts; anyone else only follows (unless the
-        # v2.1.0 bug is switched back on, when every node is a voter of a mere count).
+        # old count is switched back on, when every node is a voter of a mere count).
         self.voter = name in self.voters or not config.count_voters_only
         self.ignored: set[str] = set()  # non-voters already warned about, once each
         self.storage = storage if storage is not None else MemoryStorage()
@@ -395,7 +395,7 @@ class QuorumElector:
 
     def _quorum(self, names: set[str]) -> bool:
         """A majority of the voters among ``names``: of a set of names, not of a count."""
-        if not self.config.count_voters_only:  # v2.1.0: any names, however many nodes run
+        if not self.config.count_voters_only:  # the old count: any names, however many nodes run
             return len(names) >= self.voters.quorum
         return self.voters.has_quorum(names)
 

@@ -91,7 +91,7 @@ async def test_a_node_added_from_the_api_joins_and_follows_the_leader_it_finds(
 async def test_nodes_added_to_a_quorum_demo_are_non_voters_and_the_next_leader_is_a_voter(
     processes: Processes, unused_tcp_port_factory
 ) -> None:
-    """The by-hand check of v2.1.1's fix: *Add a node* twice, kill the leader."""
+    """The by-hand check of the voters fix: *Add a node* twice, kill the leader."""
     demo = start_demo(processes, unused_tcp_port_factory, "--election", "quorum", room=2)
     url = await dashboard_url(demo)
     await settled(url)

@@ -107,7 +107,7 @@ async def test_majority_vote_steps_a_cut_off_leader_down_and_keeps_the_term_afte
     make_lab: Callable[[int], LabRun],
 ) -> None:
     lab = make_lab(5)
-    lab.up("--election", "quorum")
+    lab.up("--election", "quorum", "--voters", ",".join(NODES))
     first = await lab.wait_for("all five to agree", SETUP, lambda s: agreed(s, NODES))
     old_leader, old_term = agreed(first, NODES) or ("", 0)
     minority = [old_leader, next(n for n in NODES if n != old_leader)]

@@ -80,7 +80,7 @@ def test_lost_and_doubled_messages_never_give_a_term_two_leaders() -> None:  # d
 
 
 def test_without_pre_vote_rejoining_nodes_depose_healthy_leaders() -> None:
-    settings = ALGORITHMS["quorum"].settings(5, pre_vote=False)
+    settings = ALGORITHMS["quorum"].settings(node_names(5), pre_vote=False)
     found, _ = trials(replace(QUORUM, election=settings), range(1, 31))
     assert len(found["disruptions"]) >= 5  # the lesson PreVote teaches
     assert found["election safety"] == []  # disruptive, but still safe
@@ -91,7 +91,8 @@ def test_without_check_quorum_a_cut_off_leader_leads_until_the_partition_heals()
     faults = tuple(parse_scenario(text, node_names(5)))
     config = SimConfig(algorithm="quorum", duration=5, scenario=faults)
     assert longest_overlap(simulate(config).records) == 0.0  # n5 stepped down in time
-    careless = replace(config, election=ALGORITHMS["quorum"].settings(5, check_quorum=False))
+    settings = ALGORITHMS["quorum"].settings(node_names(5), check_quorum=False)
+    careless = replace(config, election=settings)
     assert longest_overlap(simulate(careless).records) > 1.0  # n5 led its minority till 3.5 s
 
 

@@ -1,7 +1,7 @@
-"""A majority of named voters (v2.1.1's fix): the pure set, the core's rules for nodes
+"""A majority of named voters (the voters fix): the pure set, the core's rules for nodes
 outside it, the regression it fixes, and the flags that name the voters.
 
-Before v2.1.1 a majority-vote node counted a vote from *any* sender towards
+Before the fix a majority-vote node counted a vote from *any* sender towards
 ``cluster_size // 2 + 1``: five nodes started with a cluster size of three could elect
 two leaders in one term. The old count survives as a switch (``count_voters_only=False``,
 ``ddb simulate --count-any-sender``) so that the simulator can show it failing.
@@ -147,7 +147,7 @@ def test_a_non_voter_follows_the_leader_and_never_campaigns_or_votes(caplog) -> 
 
 def two_leaders_run(count_voters_only: bool) -> list[dict]:
     """The scenario of docs/figures/quorum-two-leaders.svg: n4 and n5 start beside the
-    three voters, each believing itself a voter (a stray), as before v2.1.1 any fourth
+    three voters, each believing itself a voter (a stray), as before the fix any fourth
     node started with the same --cluster-size did."""
     settings = ALGORITHMS["quorum"].settings(THREE, count_voters_only=count_voters_only)
     text = (SCENARIOS / "two-leaders.txt").read_text(encoding="utf-8")
@@ -168,7 +168,7 @@ def leaders_by_term(records: list[dict]) -> dict[int, set[str]]:
 
 
 def test_the_old_count_elects_two_leaders_in_one_term_with_five_nodes_and_three_voters():
-    """The bug, reproduced: with v2.1.0's rule this very run gives term 1 two leaders."""
+    """The bug, reproduced: with the old rule this very run gives term 1 two leaders."""
     records = two_leaders_run(count_voters_only=False)
     assert leaders_by_term(records)[1] == {"n3", "n4"}
     safety = next(v for v in check(records, CONFIG.timings()) if v.name == "election safety")

@@ -145,8 +145,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     quorum.add_argument(
         "--count-any-sender",
         action="store_true",
-        help="count votes and acks from any node, as v2.1.0 did: a majority of a count, not "
-        "of the voters' names (two leaders in one term, once there are extra nodes)",
+        help="count votes and acks from any node, as majority vote did before it counted "
+        "names: a majority of a count, not of the voters' names (two leaders in one term, "
+        "once there are extra nodes)",
     )
     output = parser.add_argument_group("output of a single run")
     output.add_argument("--trace", type=Path, metavar="FILE", help="JSON lines, every event")

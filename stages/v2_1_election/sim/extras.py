@@ -7,7 +7,7 @@ The simulator runs such nodes beside the voters n1..nN, named after them, each o
   has the voters' own settings, and its name is not among them.
 * ``stray``: a misconfigured node that believes it is a voter: its settings name the
   voters *and itself* (an operator who added the new node to its own ``--voters`` only,
-  or, before v2.1.1, one more node started with the same ``--cluster-size``).
+  or, before the fix, one more node started with the same ``--cluster-size``).
 
 An extra node is absent until a ``join`` fault starts it; then it may crash and restart
 like any other. For an algorithm without voters (Bully), every extra node is simply one

@@ -50,7 +50,7 @@ FIGURES = (
         algorithm="quorum",
         nodes=3,
         extras=("stray", "stray"),
-        overrides=(("count_voters_only", False),),  # v2.1.0's count
+        overrides=(("count_voters_only", False),),  # the old count
         busy_px=16000.0,  # the whole story takes 25 ms
     ),
 )

@@ -36,9 +36,10 @@ def minority_leader(records: Sequence[Record]) -> Verdict:
             side = cluster.side(record["node"])
             voters = [node for node in side if node in cluster.voters]
             if len(voters) < majority(cluster.voters):
+                of = "voters" if cluster.extras else "nodes"  # with no extras, every node votes
                 detail = (
                     f"{record['node']} became leader of term {record['term']} at "
-                    f"{record['t']:.4f} s with {len(voters)} of {len(cluster.voters)} voters "
+                    f"{record['t']:.4f} s with {len(voters)} of {len(cluster.voters)} {of} "
                     f"on its side ({', '.join(side)})"
                 )
                 return Verdict(name, False, detail, record["t"], tuple(side))
