@@ -42,6 +42,7 @@ test: lint pytest docs-build
 lint: $(STAMP) tags
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 pytest: $(STAMP) tags
 	$(BIN)/pytest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 
 from stages.v1_kv import cli as v1_cli
 from stages.v2_1_election import cli as v21_cli
@@ -17,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="distributed-db: a small distributed key/value database, one stage at a time.",
         epilog="Run 'ddb COMMAND --help' for the options of each command.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     v1_cli.register(commands)
     v2_cli.register(commands, run_nodes=v21_cli.run_nodes_with_roles)  # roles, for v2.1 nodes
@@ -24,6 +26,14 @@ def build_parser() -> argparse.ArgumentParser:
     sim_cli.register(commands)
     lab_cli.register(commands)
     return parser
+
+
+def version() -> str:
+    """The installed distribution's version (``pyproject.toml``), or a plain "unknown"."""
+    try:
+        return importlib.metadata.version("distributed-db")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that is not installed
+        return "unknown (not installed)"
 
 
 def main(argv: list[str] | None = None) -> int:

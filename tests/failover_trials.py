@@ -59,8 +59,9 @@ async def stop_leader_and_time_failover(
         while time.monotonic() - start < timeout:
             views = await _views(session, urls)
             named = {(v["leader"], v["term"]) if v else None for v in views}
-            if len(named) == 1 and None not in named:
-                leader, new_term = named.pop()
+            agreed = named.pop() if len(named) == 1 else None
+            if agreed is not None:
+                leader, new_term = agreed
                 if leader in survivors and new_term > term:
                     return old, leader, time.monotonic() - start
             await asyncio.sleep(0.005)

@@ -137,7 +137,15 @@ class BullyElector:
 
     algorithm = "bully"
     voter = True  # every node may lead: the highest live name wins
-    messages = (Heartbeat, Election, Answer, Victory, Join, NewerTerm, Resign)  # on the wire
+    messages: tuple[type[Message], ...] = (  # on the wire
+        Heartbeat,
+        Election,
+        Answer,
+        Victory,
+        Join,
+        NewerTerm,
+        Resign,
+    )
 
     def __init__(self, name: str, config: ElectionConfig, rng: random.Random, now: float) -> None:
         self.name = name

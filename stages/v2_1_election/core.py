@@ -14,11 +14,12 @@ version 2.1) and :mod:`~stages.v2_1_election.quorum` (majority vote, as Raft ele
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from stages.v2_1_election.messages import MAX_TERM, Message
 
@@ -50,14 +51,29 @@ class Timings:
     """What a driver (node or simulator) and the checkers need to know about an algorithm's
     timings, in seconds, whatever its own settings are called."""
 
-    heartbeat_interval: float  # the node ticks ten times per interval; a longer gap is a stall
+    heartbeat_interval: float  # the node wakes at least once per interval; 2 without is a stall
     message_timeout: float  # give up on delivering one message after this long
-    leader_timeout: float  # a follower's shortest wait for its leader; peers are read twice per
+    leader_timeout: float  # a follower's shortest wait for its leader; peers are read twice in it
     liveness_bound: float  # once faults stop, one agreed leader within this long
     stale_leader_bound: float | None = None  # the longest two leaders overlap, if bounded
 
 
 # --8<-- [end:timings]
+
+
+# --8<-- [start:next_tick]
+def next_tick(now: float, due: float, epoch: float, every: float) -> float:
+    """When a driver should tick next: the first point of its grid (``epoch + k * every``)
+    strictly after ``now`` and at or after ``due``. Before a core's deadline a tick changes
+    nothing, so the node sleeps until then, and the simulator plans no event before it."""
+    step = max(math.floor((now - epoch) / every) + 1, 0)  # strictly after now
+    step = max(step, math.ceil((due - epoch) / every))
+    while epoch + step * every < due:  # rounding
+        step += 1
+    return epoch + step * every
+
+
+# --8<-- [end:next_tick]
 
 
 def cannot_be_real(name: str, message: Message) -> bool:
@@ -120,6 +136,8 @@ class Elector(Protocol):
 
 class ElectionSettings(Protocol):
     """An algorithm's own settings (a frozen dataclass), and the timings they imply."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]  # a dataclass: fields() lists the settings
 
     def timings(self) -> Timings: ...
 

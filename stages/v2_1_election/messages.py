@@ -13,7 +13,6 @@ subclass with a ``kind`` of its own is found by that kind in :data:`MESSAGE_TYPE
 
 from __future__ import annotations
 
-import functools
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, ClassVar
 
@@ -173,9 +172,13 @@ class HeartbeatAck(Message):
 # --8<-- [end:quorum_messages]
 
 
-@functools.cache
+_NAMES: dict[type[Message], tuple[str, ...]] = {}  # each message type's field names
+
+
 def _names(cls: type[Message]) -> tuple[str, ...]:
-    return tuple(field.name for field in fields(cls))
+    if cls not in _NAMES:
+        _NAMES[cls] = tuple(field.name for field in fields(cls))
+    return _NAMES[cls]
 
 
 def message_from_json(data: Any) -> Message:

@@ -5,10 +5,12 @@ The election itself is a pure state machine behind the
 vote. This module knows nothing else of it; it only moves its messages and fires its
 timers:
 
-* a loop calls ``tick(now)`` every few milliseconds and, when the node's
-  :class:`~stages.v2_1_election.peers.PeerView` changes, hands the core the new
-  peer list with ``set_peers`` (the view remembers peers through a registry
-  restart);
+* a loop calls ``tick(now)`` when the core's ``deadline`` comes (on a grid of
+  ``heartbeat_interval / 10``, as the simulator ticks), and sleeps in between: until
+  then, until a message moves the deadline sooner, or for one heartbeat interval at
+  most, so that it notices a stall and a changed membership. When the node's
+  :class:`~stages.v2_1_election.peers.PeerView` changes, it hands the core the new
+  peer list with ``set_peers`` (the view remembers peers through a registry restart);
 * ``POST /cluster/{type}`` hands an incoming message to ``receive``;
 * whatever those verbs return goes to :class:`~stages.v2_1_election.transport.PeerLanes`,
   one lane per peer with a bounded queue and a short timeout, so a slow, dead or
@@ -31,14 +33,14 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
 from stages.v1_kv.client import ClientError
 from stages.v1_kv.errors import ApiError
 from stages.v2_1_election.client import ClusterStatus
-from stages.v2_1_election.core import Elector, ElectorFactory, Send, Storage
+from stages.v2_1_election.core import Elector, ElectorFactory, Send, Storage, next_tick
 from stages.v2_1_election.peers import PEER_GRACE_INTERVALS, PEER_OUTAGE_INTERVALS, PeerView
 from stages.v2_1_election.transport import PeerLanes
 from stages.v2_registry.models import InvalidMessage
@@ -56,10 +58,13 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Seen:
-    """What the election loop has already passed on, so that it acts only on changes."""
+    """What the election loop has already passed on, so that it acts only on changes, and
+    when it means to wake up next."""
 
     registry_update: float | None = None  # Membership.updated_at last taken into the view
     view_version: int = -1  # PeerView.version last handed to the core
+    next_tick: float = float("-inf")  # when the sleeping loop will tick next
+    wake: asyncio.Event = field(default_factory=asyncio.Event)  # a sooner deadline: tick
 
 
 ELECTOR = web.AppKey("elector", Elector)
@@ -70,8 +75,11 @@ SEEN = web.AppKey("seen", Seen)
 
 # --8<-- [start:send]
 def dispatch(app: web.Application, sends: list[Send]) -> None:
-    """Hand what the core says to the peers' lanes: nobody waits for a slow peer."""
+    """Hand what the core says to the peers' lanes: nobody waits for a slow peer. If the
+    verb moved the core's deadline before the loop's next tick, wake the loop."""
     app[LANES].send(sends)
+    if app[ELECTOR].deadline < app[SEEN].next_tick:
+        app[SEEN].wake.set()
 
 
 def sync_peers(app: web.Application, now: float) -> None:
@@ -162,14 +170,16 @@ async def get_status(request: web.Request) -> web.Response:
 
 # --8<-- [start:election_loop]
 async def run_election(app: web.Application, tick_every: float) -> None:
-    """Forever: pass on membership changes, let time pass, send what the core says."""
-    elector, membership = app[ELECTOR], app[MEMBERSHIP]
-    stall = 2 * elector.timings.heartbeat_interval  # a gap this long means we were not running
+    """Forever: pass on membership changes, let time pass, send what the core says; in
+    between, sleep until the core's deadline, a sooner one, or one heartbeat interval."""
+    elector, membership, seen = app[ELECTOR], app[MEMBERSHIP], app[SEEN]
+    interval = elector.timings.heartbeat_interval
+    stall = 2 * interval  # woken this late: we were not running
     joined = False
-    last = time.monotonic()
+    epoch = last = planned = time.monotonic()  # the grid: epoch + k * tick_every
     while True:
         now = time.monotonic()
-        if now - last > stall:  # stopped (kill -STOP), or starved of CPU
+        if now - planned > stall - tick_every:  # stopped (kill -STOP), or starved of CPU
             log.info(
                 "%s was not running for %.2fs; giving the leader time to be heard",
                 elector.name,
@@ -183,7 +193,11 @@ async def run_election(app: web.Application, tick_every: float) -> None:
                 dispatch(app, elector.resumed(now))
             sync_peers(app, now)
             dispatch(app, elector.tick(now))
-        await asyncio.sleep(tick_every)
+        planned = next_tick(now, min(elector.deadline, now + interval), epoch, tick_every)
+        seen.next_tick = planned
+        seen.wake.clear()
+        with contextlib.suppress(TimeoutError):  # the time has come
+            await asyncio.wait_for(seen.wake.wait(), max(0.0, planned - time.monotonic()))
 
 
 async def watch_peers(app: web.Application, every: float) -> None:

@@ -73,7 +73,7 @@ class Refusals:
 
 
 REGISTRY = web.AppKey("registry", Registry)
-CLOCK = web.AppKey("clock", Clock)
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 REFUSALS = web.AppKey("refusals", Refusals)
 
 

@@ -162,7 +162,10 @@ def views(plan: Plan) -> list[View]:
         out, _ = proc.communicate(timeout=30)
         answer = json.loads(out.splitlines()[0]) if out.strip() else {"error": "no probe"}
         side = "b" if links.get(each.veth, {}).get("master") == plan.bridge_b else "a"
-        found.append(View(each, side, answer.get("body"), answer.get("error", "")))
+        body = answer.get("body")
+        found.append(
+            View(each, side, body if isinstance(body, dict) else None, answer.get("error", ""))
+        )
     return found
 
 

@@ -135,7 +135,7 @@ def stability(records: Iterable[Record], grace: float) -> Verdict:
                 f"{node} started an election at term {term} at {record['t']:.4f} s, "
                 f"though all followed {leader}"
             )
-            return Verdict("stability", False, detail, record["t"], (node, leader))
+            return Verdict("stability", False, detail, record["t"], (node, str(leader)))
         elections += starts
         cluster.apply(record)
     return Verdict("stability", True, f"{elections} elections, none while the cluster was settled")

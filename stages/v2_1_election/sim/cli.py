@@ -16,7 +16,13 @@ from stages.v2_1_election.algorithms import ALGORITHMS
 from stages.v2_1_election.core import ConfigError
 from stages.v2_1_election.sim.checkers import check, longest_overlap
 from stages.v2_1_election.sim.extras import EXTRA_KINDS, parse_extras
-from stages.v2_1_election.sim.nemesis import ScenarioError, node_names, parse_kinds, parse_scenario
+from stages.v2_1_election.sim.nemesis import (
+    Fault,
+    ScenarioError,
+    node_names,
+    parse_kinds,
+    parse_scenario,
+)
 from stages.v2_1_election.sim.network import NetworkConfig
 from stages.v2_1_election.sim.report import (
     broken_promises,
@@ -165,7 +171,7 @@ def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Si
     if not extras and "extra-nodes" in (args.nemesis or {}):
         extras = DEFAULT_EXTRAS
     names = node_names(args.nodes + len(extras))
-    scenario = ()
+    scenario: tuple[Fault, ...] = ()
     if args.scenario is not None:
         try:
             text = args.scenario.read_text(encoding="utf-8")

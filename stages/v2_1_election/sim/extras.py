@@ -44,7 +44,7 @@ def misconfigured(settings: ElectionSettings, name: str) -> ElectionSettings:
     voters = getattr(settings, "voters", None)
     if voters is None:  # no voters to get wrong
         return settings
-    return dataclasses.replace(settings, voters=(*voters, name))  # type: ignore[type-var]
+    return dataclasses.replace(settings, voters=(*voters, name))
 
 
 class Extras:

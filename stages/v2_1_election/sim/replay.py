@@ -44,7 +44,7 @@ class Cluster:
 
     def apply(self, record: Record) -> bool:
         """Take one record into account; say whether it changed who runs or leads."""
-        event, node = record["event"], record.get("node")
+        event, node = record["event"], record.get("node", "")
         if event == "start":
             self.nodes = tuple(record["nodes"])
             self.extras = dict(record.get("extras", {}))

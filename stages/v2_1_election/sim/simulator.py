@@ -12,7 +12,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
-import math
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from stages.v2_1_election.algorithms import ALGORITHMS
-from stages.v2_1_election.core import ElectionSettings, Elector, Send
+from stages.v2_1_election.core import ElectionSettings, Elector, Send, next_tick
 from stages.v2_1_election.messages import Message
 from stages.v2_1_election.sim.directory import Directory
 from stages.v2_1_election.sim.extras import Extras
@@ -169,7 +168,7 @@ class Simulator:
             "nodes": self.names,
             "duration": config.duration,
             "calm_at": config.calm_at,
-            **asdict(config.election),  # type: ignore[call-overload]
+            **asdict(config.election),
             **durable,
             "faults": [str(fault) for fault in self.faults],
             **self.extras.header(),
@@ -201,12 +200,7 @@ class Simulator:
         at the first grid point at or after the core's deadline: earlier ticks do nothing."""
         if node.core is None or node.paused:
             return
-        every = self.tick_every
-        step = max(math.floor((self.now - node.epoch) / every) + 1, 0)  # strictly after now
-        step = max(step, math.ceil((node.core.deadline - node.epoch) / every))
-        while node.epoch + step * every < node.core.deadline:  # rounding
-            step += 1
-        time = node.epoch + step * every
+        time = next_tick(self.now, node.core.deadline, node.epoch, self.tick_every)
         if time != node.next_tick:
             node.next_tick = time
             self.at(time, self.on_tick, node, time)

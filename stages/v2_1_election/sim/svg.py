@@ -237,7 +237,7 @@ def periods(records: Sequence[Record]) -> tuple[list[Period], list[tuple[float, 
         status[node] = (kind, t)
 
     for record in records:
-        event, node, t = record["event"], record.get("node"), record["t"]
+        event, node, t = record["event"], record.get("node", ""), record["t"]
         if event == "role":
             close_role(node, t)
             role[node] = (record["role"], t, record["term"])
@@ -294,7 +294,7 @@ def _draw_periods(
         else:  # a candidate, or a pre-candidate asking whether it could win
             drawing.rect(cx - 4, top, 8, bottom - top, SHADES[period.kind], ' opacity="0.9"')
     for record in records:
-        t, node = record["t"], record.get("node")
+        t, node = record["t"], record.get("node", "")
         marked = ("crash", "restart", "pause", "resume", "join")
         if not start <= t <= end or record["event"] not in marked:
             continue

@@ -32,10 +32,6 @@ class Trace:
         return "".join(json.dumps(record) + "\n" for record in self.records)
 
 
-def read_jsonl(text: str) -> list[Record]:
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
 # -- the timeline: the same story, for a person -----------------------------------------
 
 
