@@ -34,6 +34,7 @@ from tests.support import Processes
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 DEFAULT_URL = "http://127.0.0.1:8080"
+PROGRESS = re.compile(r"\r[^\r\n]*\x1b\[K")  # "\r12/100 trials" + erase-to-end-of-line
 
 # What makes a block live, and which test covers such blocks instead.
 LIVE = {
@@ -114,7 +115,9 @@ def run_on_a_terminal(script: str, cwd: Path, env: dict[str, str]) -> str:
         chunks.append(data)
     os.close(main)
     proc.wait(timeout=10)
-    return b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+    text = b"".join(chunks).decode("utf-8", "replace")
+    text = PROGRESS.sub("", text)  # a progress line, rewritten in place, leaves nothing behind
+    return text.replace("\r\n", "\n")
 
 
 def normalise(lines: list[str]) -> list[str]:

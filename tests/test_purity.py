@@ -22,6 +22,7 @@ PURE = [
     "stages.v2_1_election.bully",
     "stages.v2_1_election.core",
     "stages.v2_1_election.quorum",
+    "stages.v2_1_election.majority",
     "stages.v2_1_election.votefile",
     "stages.v2_1_election.algorithms",
     "stages.v2_1_election.peers",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 from dataclasses import fields
 from pathlib import Path
@@ -204,21 +205,29 @@ def format_status(status: ClusterStatus) -> str:
 
 def run_status(args: argparse.Namespace) -> int:
     try:
-        print(format_status(asyncio.run(_status(args.url, args.timeout))))
+        status = asyncio.run(_status(args.url, args.timeout))
     except ClientError as exc:
         return fail(str(exc))
+    print(json.dumps(status.to_json(), indent=2) if args.json else format_status(status))
     return 0
 
 
 # -- ddb nodes, with roles -------------------------------------------------------------
 
 
-async def _nodes_table_with_roles(registry_url: str, timeout: float) -> str:
-    """The registry's table; with ROLE, TERM and LEADER columns when the nodes are v2.1 nodes."""
+async def _nodes_table_with_roles(registry_url: str, timeout: float, as_json: bool) -> str:
+    """The registry's table; with ROLE, TERM and LEADER columns when the nodes are v2.1 nodes.
+    ``as_json``: the same as a JSON array, each node with its election view (or null)."""
     found = await nodes_with_status(registry_url, timeout)
     nodes = [view.node for view in found]
     pids = [view.pid for view in found]
     statuses = [view.status for view in found]
+    if as_json:
+        entries = [
+            {**v.node.to_json(), "pid": v.pid, "election": v.status and v.status.to_json()}
+            for v in found
+        ]
+        return json.dumps(entries, indent=2)
     if not nodes:
         return "no nodes are registered"
     if all(status is None for status in statuses):
@@ -234,7 +243,7 @@ async def _nodes_table_with_roles(registry_url: str, timeout: float) -> str:
 
 def run_nodes_with_roles(args: argparse.Namespace) -> int:
     try:
-        print(asyncio.run(_nodes_table_with_roles(args.registry, args.timeout)))
+        print(asyncio.run(_nodes_table_with_roles(args.registry, args.timeout, args.json)))
     except ClientError as exc:
         return fail(str(exc))
     return 0
@@ -308,6 +317,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         type=positive_float,
         default=5.0,
         help="seconds to wait for the node (default: %(default)s)",
+    )
+    status.add_argument(
+        "--json", action="store_true", help="print the node's status as JSON, for scripts"
     )
     status.set_defaults(func=run_status)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import socket
 import uuid
 from collections.abc import Callable
@@ -211,12 +212,21 @@ async def _fetch_nodes(url: str, timeout: float) -> tuple[list[NodeInfo], list[i
     return nodes, list(pids)
 
 
+def nodes_json(nodes: list[NodeInfo], pids: list[int | None]) -> str:
+    """``ddb nodes --json``: the registry's entries, each with the pid its node reported."""
+    entries = [{**n.to_json(), "pid": pid} for n, pid in zip(nodes, pids, strict=True)]
+    return json.dumps(entries, indent=2)
+
+
 def run_nodes(args: argparse.Namespace) -> int:
     try:
         nodes, pids = asyncio.run(_fetch_nodes(args.registry, args.timeout))
     except ClientError as exc:
         return fail(str(exc))
-    print(nodes_table(nodes, pids) if nodes else "no nodes are registered")
+    if args.json:
+        print(nodes_json(nodes, pids))
+    else:
+        print(nodes_table(nodes, pids) if nodes else "no nodes are registered")
     return 0
 
 
@@ -236,6 +246,9 @@ def add_nodes_parser(
         type=positive_float,
         default=5.0,
         help="seconds to wait for the registry (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print a JSON array, for scripts, instead of a table"
     )
     parser.set_defaults(func=run)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -32,6 +33,24 @@ async def test_status_and_nodes_show_role_term_and_leader(processes: Processes) 
     assert rows[leader][-3:] == ["leader", str(term), leader]
     follower = "n1" if leader == "n2" else "n2"
     assert rows[follower][-3:] == ["follower", str(term), leader]
+
+
+async def test_status_and_nodes_print_json_for_scripts(processes: Processes) -> None:
+    cluster = Cluster(processes)
+    await cluster.start_registry()
+    await cluster.start_nodes(["n1", "n2"])
+    leader, term = await cluster.wait_for_agreement(timeout=SETUP)
+
+    status = json.loads(run_ddb("status", "--url", cluster.nodes[leader].url, "--json").stdout)
+    assert (status["name"], status["role"], status["term"]) == (leader, "leader", term)
+    assert status["voter"] is True and status["algorithm"] == "bully"
+
+    entries = json.loads(run_ddb("nodes", "--registry", cluster.registry, "--json").stdout)
+    by_name = {entry["name"]: entry for entry in entries}
+    assert set(by_name) == {"n1", "n2"}
+    assert by_name[leader]["pid"] == cluster.nodes[leader].proc.pid
+    assert by_name[leader]["url"] == cluster.nodes[leader].url
+    assert {e["election"]["leader"] for e in entries} == {leader}
 
 
 def test_status_of_an_unreachable_node_is_a_one_line_error(unused_tcp_port: int) -> None:

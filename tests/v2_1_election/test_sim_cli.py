@@ -4,6 +4,7 @@ refused arguments, and the figures in the docs kept up to date."""
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,27 @@ def test_a_run_prints_the_seed_the_summary_and_the_checks() -> None:
     assert "faults: 1 crash, 1 restart" in lines
     for name in ("election safety", "single leader", "liveness", "stability"):
         assert any(line.strip().startswith(f"ok       {name}:") for line in lines), name
+
+
+def test_trials_on_two_processes_print_exactly_what_one_prints(capsys) -> None:
+    args = ["--algorithm", "quorum", "--nemesis", "crash,pause,partition", "--trials", "40"]
+    assert cli.main(args) == 0
+    serial = capsys.readouterr().out
+    assert cli.main([*args, "--jobs", "2"]) == 0
+    assert capsys.readouterr().out == serial
+    assert serial.startswith("40 trials, seeds 1 to 40\n")
+
+
+def test_json_reports_say_what_the_text_says(capsys) -> None:
+    assert cli.main(["--algorithm", "quorum", "--nemesis", "crash", "--trials", "5", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["trials"] == 5 and report["seeds"] == [1, 5]
+    assert report["properties"]["election safety"] == {"violated": [], "claimed_and_broken": []}
+    assert report["promise_broken"] is False
+    assert cli.main(["--scenario", FAILOVER, "--duration", "5", "--json"]) == 0
+    run = json.loads(capsys.readouterr().out)
+    assert run["seed"] == 1 and run["broken"] == []
+    assert {"name": "election safety", "ok": True}.items() <= run["checks"][0].items()
 
 
 def test_the_same_arguments_write_the_same_trace_byte_for_byte(tmp_path: Path) -> None:
@@ -119,6 +141,7 @@ def test_a_broken_promise_exits_1_and_names_the_seeds(usurper: None, capsys) -> 
         (["--scenario", "no/such/file.txt"], "cannot read no/such/file.txt"),
         (["--nemesis", "crash", "--scenario", FAILOVER], "not allowed with argument"),
         (["--trials", "3", "--svg", "x.svg"], "record one run: leave out --trials"),
+        (["--jobs", "2"], "--jobs runs trials in parallel: give --trials N"),
         (
             ["--no-pre-vote"],
             "--no-pre-vote, --no-check-quorum and --count-any-sender are for --algorithm quorum",

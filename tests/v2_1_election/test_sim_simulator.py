@@ -81,6 +81,8 @@ SIM_MODULES = [
     "replay",
     "trace",
     "svg",
+    "extras",
+    "trials",
 ]
 
 

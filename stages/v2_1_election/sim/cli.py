@@ -6,15 +6,16 @@ Also ``python -m stages.v2_1_election.sim``, with the same arguments.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from stages.v2_1_election.algorithms import ALGORITHMS
 from stages.v2_1_election.core import ConfigError
-from stages.v2_1_election.sim.checkers import check, longest_overlap
+from stages.v2_1_election.sim import trials
+from stages.v2_1_election.sim.checkers import check
 from stages.v2_1_election.sim.extras import EXTRA_KINDS, parse_extras
 from stages.v2_1_election.sim.nemesis import (
     Fault,
@@ -24,16 +25,16 @@ from stages.v2_1_election.sim.nemesis import (
     parse_scenario,
 )
 from stages.v2_1_election.sim.network import NetworkConfig
+from stages.v2_1_election.sim.replay import Verdict
 from stages.v2_1_election.sim.report import (
     broken_promises,
-    budget,
-    claimed,
     faults_seen,
     summary,
 )
 from stages.v2_1_election.sim.simulator import SimConfig, simulate
 from stages.v2_1_election.sim.svg import lamport_svg
 from stages.v2_1_election.sim.trace import timeline
+from stages.v2_1_election.sim.trials import Report
 
 # The simulator imports neither asyncio nor aiohttp, so these few helpers are its own.
 
@@ -139,6 +140,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--trials", type=positive_int, help="run seeds SEED..SEED+N-1")
     parser.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=1,
+        metavar="J",
+        help="with --trials: run them in J processes; the report is the same (default: 1)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the report (or the checks) as JSON"
+    )
+    parser.add_argument(
         "--forget-votes",
         action="store_true",
         help="restarted nodes lose their term and vote, as a node without --data-dir does",
@@ -180,6 +191,8 @@ def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Si
             parser.error(f"--scenario: cannot read {args.scenario}: {exc.strerror}")
         except ScenarioError as exc:
             parser.error(f"--scenario {args.scenario}: {exc}")
+    if args.jobs > 1 and not args.trials:
+        parser.error("--jobs runs trials in parallel: give --trials N")
     if args.trials and (args.trace or args.svg or args.timeline):
         parser.error("--trace, --timeline and --svg record one run: leave out --trials")
     guards = {
@@ -215,7 +228,11 @@ def run_once(config: SimConfig, args: argparse.Namespace) -> int:
     trace = simulate(config)
     records = trace.records
     verdicts = check(records, config.election.timings())
-    print(summary(records, verdicts, config.election.timings().liveness_bound))
+    broken = broken_promises(config.algorithm, verdicts, faults_seen(records))
+    if args.json:
+        print(json.dumps(run_json(config, verdicts, broken), indent=2))
+    else:
+        print(summary(records, verdicts, config.election.timings().liveness_bound))
     outputs: list[tuple[Path | None, Callable[[], str]]] = [
         (args.trace, trace.to_jsonl),
         (args.timeline, lambda: timeline(records)),
@@ -227,54 +244,56 @@ def run_once(config: SimConfig, args: argparse.Namespace) -> int:
                 path.write_text(render(), encoding="utf-8")
             except OSError as exc:
                 return fail(f"cannot write {path}: {exc.strerror}")
-    broken = broken_promises(config.algorithm, verdicts, faults_seen(records))
-    if broken:
+    if broken and not args.json:
         print(f"{config.algorithm} claims {' and '.join(broken)}, and this run violates it")
     return 1 if broken else 0
+
+
+def run_json(config: SimConfig, verdicts: list[Verdict], broken: list[str]) -> dict[str, Any]:
+    """``ddb simulate --json``: one run's checks, for scripts."""
+    return {
+        "algorithm": config.algorithm,
+        "seed": config.seed,
+        "checks": [
+            {"name": v.name, "ok": v.ok, "detail": v.detail, "at": v.at, "nodes": list(v.nodes)}
+            for v in verdicts
+        ],
+        "broken": broken,
+    }
 
 
 # --8<-- [end:run_once]
 
 
 # --8<-- [start:run_trials]
-def run_trials(config: SimConfig, trials: int) -> int:
-    seeds = range(config.seed, config.seed + trials)
-    violated: dict[str, list[int]] = defaultdict(list)
-    broken: dict[str, list[int]] = defaultdict(list)
-    names: list[str] = []
-    overlap = (0.0, seeds[0])  # the longest two leaders overlapped, and in which run
-    elections, messages, seconds = 0, 0, 0.0  # over every run: the cost of electing
-    for seed in seeds:
-        records = simulate(replace(config, seed=seed)).records
-        faults = faults_seen(records)
-        spent = budget(records)
-        elections += spent.elections
-        messages += spent.election_messages
-        seconds += spent.electing_seconds
-        overlap = max(overlap, (longest_overlap(records), seed), key=lambda o: o[0])
-        for verdict in check(records, config.election.timings()):
-            names += [verdict.name] if verdict.name not in names else []
-            if verdict.ok is False:
-                violated[verdict.name].append(seed)
-                if claimed(config.algorithm, verdict, faults):
-                    broken[verdict.name].append(seed)
-    print(f"{trials} trials, seeds {seeds[0]} to {seeds[-1]}")
-    for name in names:
-        found, promised = violated[name], broken[name]
-        line = f"  {name:<20} {len(found):>4} violated"
-        if found:
-            line += f", {len(promised)} of them where {config.algorithm} claims it"
-            line += "; seeds " + ", ".join(map(str, (promised or found)[:8]))
-        print(line)
-    print(f"  longest overlap of two leaders: {overlap[0]:.3f} s (seed {overlap[1]})")
-    if elections:
-        print(
-            f"  {elections} elections: {seconds / elections:.3f} s to an agreed leader and "
-            f"{messages / elections:.1f} messages each, on average"
-        )
-    if any(violated.values()):
-        print("replay one with --seed SEED (and the same other arguments), adding --svg FILE")
-    return 1 if any(broken.values()) else 0
+def run_trials(config: SimConfig, args: argparse.Namespace) -> int:
+    """Seeds SEED..SEED+N-1, on ``--jobs`` processes; the report is the same for any number."""
+    report = Report(config.algorithm)
+    progress = Progress(args.trials) if sys.stderr.isatty() and not args.json else None
+    for trial in trials.run(config, args.trials, args.jobs, progress):
+        report.add(trial)
+    if progress is not None:
+        progress.clear()
+    print(json.dumps(report.to_json(), indent=2) if args.json else report.text())
+    return 1 if report.promise_broken else 0
+
+
+class Progress:
+    """``123/1000 trials`` on stderr, rewritten in place, for a person at a terminal."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.shown = total, -1
+
+    def __call__(self, done: int) -> None:
+        percent = done * 100 // self.total
+        if percent != self.shown:  # at most a hundred updates
+            self.shown = percent
+            sys.stderr.write(f"\r{done}/{self.total} trials\x1b[K")
+            sys.stderr.flush()
+
+    def clear(self) -> None:
+        sys.stderr.write("\r\x1b[K")
+        sys.stderr.flush()
 
 
 # --8<-- [end:run_trials]
@@ -283,7 +302,7 @@ def run_trials(config: SimConfig, trials: int) -> int:
 def run_simulate(args: argparse.Namespace) -> int:
     config = config_from(args, args.parser)
     if args.trials:
-        return run_trials(config, args.trials)
+        return run_trials(config, args)
     return run_once(config, args)
 
 
