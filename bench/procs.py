@@ -10,7 +10,6 @@ import contextlib
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -18,6 +17,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+
+from stages.v2_registry.processes import stop_all
 
 PYTHON = sys.executable
 DDB = [str(Path(PYTHON).with_name("ddb"))]
@@ -108,14 +109,7 @@ class Service:
             self.proc.send_signal(sig)
 
     def stop(self, timeout: float = 6.0) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop_all([self.proc], timeout)
         self._reader.join(timeout=5)
 
 

@@ -20,6 +20,8 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from stages.v2_registry.processes import stop_all
+
 # A busy 2-core machine (a CI runner, or `make stress-test` with its CPU hog) delays every
 # real-process event: a process waits for a core, a timer fires late. So a timing bound in a
 # real-process test is the bound its configuration implies plus LOADED, and says so; and a
@@ -155,13 +157,7 @@ class DdbProcess:
 
     def stop(self, timeout: float = 10) -> int:
         """SIGTERM, then SIGKILL if it does not exit in time; return the exit status."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)  # a stopped process cannot handle SIGTERM
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_all([self.proc], timeout)
         return self.wait()
 
 

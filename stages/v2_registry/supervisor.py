@@ -6,7 +6,8 @@ never comes from outside, so nothing but our own children is ever signalled.
 
 A child's process state is what the operating system says: ``dead`` once it has
 exited, ``paused`` while it is stopped (SIGSTOP, from the dashboard or from
-``kill -STOP`` in a terminal), ``running`` otherwise.
+``kill -STOP`` in a terminal), ``running`` otherwise. The paused state is read from
+``/proc``: the demo needs Linux for it (elsewhere a paused child shows as running).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from stages.v2_registry.processes import STOP_TIMEOUT, stop_all
+
 RUNNING, PAUSED, DEAD = "running", "paused", "dead"
-STOP_TIMEOUT = 10.0  # seconds a child gets to stop after SIGTERM, before SIGKILL
 
 
 class UnknownChild(KeyError):
@@ -164,15 +166,5 @@ def _settle(child: Child, state: str, timeout: float = 1.0) -> None:
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    """SIGCONT (a stopped process cannot act on SIGTERM) and SIGTERM to each, then wait for
-    all of them, with SIGKILL for any that take longer than ``STOP_TIMEOUT``."""
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGCONT)  # Popen's own guard: never a reaped pid
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """SIGCONT and SIGTERM to each, then wait, with SIGKILL after ``STOP_TIMEOUT``."""
+    stop_all(processes, STOP_TIMEOUT)
