@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -48,11 +49,17 @@ async def trials(algorithm: str, nodes: int, timing: Timing, sig: int, count: in
                 )
             )
             times = []
-            for _ in range(count):
+            for trial in range(1, count + 1):
                 old, _new, seconds = await stop_leader_and_time_failover(
                     cluster, sig, timeout=AGREEMENT
                 )
                 times.append(seconds)
+                print(  # progress: a full run takes minutes
+                    f"bench:   {algorithm} ({timing.label}, {signal.Signals(sig).name}): "
+                    f"failover {trial} of {count} took {seconds:.3f}s",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 await restart(cluster, old, *node_flags(algorithm, nodes, timing, Path(tmp), old))
             await cluster.wait_for_agreement(timeout=AGREEMENT)
             return times
