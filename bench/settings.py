@@ -88,7 +88,7 @@ MODES = {
         sim_sizes=(3, 5, 9, 17, 33),
         sim_trials=2,
         sim_seconds=15.0,
-        idle_seconds=2.0,
+        idle_seconds=10.0,  # shorter, and 10 ms CPU ticks would swamp the figure
     ),
     "tiny": Mode(
         name="tiny",
