@@ -120,14 +120,15 @@ def election_settings(args: argparse.Namespace) -> Any:
     """The chosen algorithm's settings from the flags; ConfigError says what does not fit."""
     algorithm = ALGORITHMS[args.election]
     if args.cluster_size is not None:  # the old flag: a majority of a count is unsafe
-        size = int(args.cluster_size) if args.cluster_size.isdigit() else 3
+        text = args.cluster_size
+        size = int(text) if text.isascii() and text.isdigit() and len(text) <= 4 else 3
         example = ",".join(f"n{i}" for i in range(1, min(max(size, 1), 9) + 1))
         raise ConfigError(
             "--cluster-size was replaced by --voters: a majority must be of named voters, "
             f"not of a count, or a node outside the set counts; for example --voters {example}"
         )
     overrides = {name: getattr(args, name) for name in TIMINGS if getattr(args, name) is not None}
-    known = {field.name for field in fields(algorithm.settings([args.name]))}
+    known = {field.name for field in fields(algorithm.settings(["n1"]))}
     for name in overrides.keys() - known:
         raise ConfigError(f"--{name.replace('_', '-')} is not a setting of {algorithm.name}")
     if "voters" in known and args.voters is None:
@@ -139,6 +140,8 @@ def election_settings(args: argparse.Namespace) -> Any:
         raise ConfigError(f"--data-dir: {algorithm.name} keeps nothing across a restart")
     if args.voters is None:
         return algorithm.settings(None, **overrides)
+    if args.name is None:
+        raise ConfigError(f"--election {algorithm.name} needs --name: voters are known by name")
     check_voters(args.name, args.voters, args.non_voter)
     return algorithm.settings(args.voters.voters, **overrides)
 

@@ -179,7 +179,7 @@ async def run_election(app: web.Application, tick_every: float) -> None:
     epoch = last = planned = time.monotonic()  # the grid: epoch + k * tick_every
     while True:
         now = time.monotonic()
-        if now - planned > stall - tick_every:  # stopped (kill -STOP), or starved of CPU
+        if now - last > stall or now - planned > stall - tick_every:  # stopped, or starved
             log.info(
                 "%s was not running for %.2fs; giving the leader time to be heard",
                 elector.name,
@@ -197,7 +197,8 @@ async def run_election(app: web.Application, tick_every: float) -> None:
         seen.next_tick = planned
         seen.wake.clear()
         with contextlib.suppress(TimeoutError):  # the time has come
-            await asyncio.wait_for(seen.wake.wait(), max(0.0, planned - time.monotonic()))
+            async with asyncio.timeout(max(0.0, planned - time.monotonic())):
+                await seen.wake.wait()
 
 
 async def watch_peers(app: web.Application, every: float) -> None:

@@ -294,10 +294,11 @@ class QuorumElector:
 
     def from_non_voter(self, message: Message) -> list[Send]:
         """A node outside the voters: a vote request gets a no (its term changes nothing
-        here); anything else counts for nothing. Its acks are what a non-voter sends; a
-        heartbeat, vote or vote request means it believes it votes: warned of, once."""
-        if isinstance(message, HeartbeatAck):
-            return []
+        here); anything else counts for nothing. Its acks and refusals are what a non-voter
+        sends; a heartbeat, a yes or a vote request means it believes it votes: warned of,
+        once."""
+        if isinstance(message, HeartbeatAck) or (isinstance(message, Vote) and not message.granted):
+            return []  # what a non-voter sends: acks, and a no to a vote request
         if message.sender not in self.ignored:
             self.ignored.add(message.sender)
             log.warning(

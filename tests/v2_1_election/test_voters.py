@@ -121,7 +121,8 @@ def test_check_quorum_counts_only_the_acks_of_voters(caplog) -> None:
         for stranger in ("n4", "n5"):
             n1.receive(HeartbeatAck(stranger, n1.term), now)
     assert n1.role is Role.FOLLOWER  # two non-voters' acks are not a majority of n1..n3
-    assert "ignores" not in caplog.text  # acks are what a non-voter sends: no warning
+    n1.receive(Vote("n4", n1.term, granted=False), now)  # a learner's no to a vote request
+    assert "ignores" not in caplog.text  # acks and refusals are what a non-voter sends
     assert now <= elected + CONFIG.election_timeout + CONFIG.heartbeat_interval + 1e-9
 
 
@@ -226,6 +227,8 @@ def test_the_checker_catches_the_old_count_when_extra_nodes_come_and_go() -> Non
         (["--name", "n1", "--voters", ""], b"the list of voters is empty"),
         (["--name", "n1"], b"--election quorum needs --voters"),
         (["--name", "n1", "--cluster-size", "3"], b"--cluster-size was replaced by --voters"),
+        (["--name", "n1", "--cluster-size", "\u00b2"], b"--cluster-size was replaced by --voters"),
+        (["--voters", "n1,n2"], b"--election quorum needs --name"),
     ],
 )
 def test_voters_that_would_not_be_safe_stop_the_node_at_start_up(

@@ -148,6 +148,11 @@ def _views(cluster: Cluster) -> list[tuple[str, tuple[str, str | None, int]]]:
     return [(node, cluster.roles[node]) for node in cluster.running()]
 
 
+def _has_voters_and_extras(records: Sequence[Record]) -> bool:
+    """Extra nodes, in an algorithm with voters (Bully has none: any node may lead)."""
+    return bool(records) and bool(records[0].get("extras")) and "voters" in records[0]
+
+
 def check(records: Sequence[Record], timings: Timings) -> list[Verdict]:
     """Every checker, with the bounds that follow from the algorithm's timings."""
     return [
@@ -158,5 +163,5 @@ def check(records: Sequence[Record], timings: Timings) -> list[Verdict]:
         majority_liveness(records, timings.liveness_bound),
         stability(records, grace=2 * timings.heartbeat_interval),
         disruptions(records, window=timings.liveness_bound),
-        *([only_voters_lead(records)] if records and records[0].get("extras") else []),
+        *([only_voters_lead(records)] if _has_voters_and_extras(records) else []),
     ]
