@@ -15,7 +15,7 @@ index from :meth:`MajorityConfig.committed_index`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from stages.v2_registry.models import InvalidMessage, check_name
@@ -68,6 +68,14 @@ class MajorityConfig:
     def __str__(self) -> str:
         return ",".join(sorted(self.voters))
 
+    @classmethod
+    def of(cls, names: Sequence[str]) -> MajorityConfig:
+        """The set of ``names``; a name listed twice is an error, never silently merged."""
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise VotersError(f"{', '.join(duplicates)} is listed twice")
+        return cls(frozenset(names))
+
 
 # --8<-- [end:majority]
 
@@ -79,10 +87,7 @@ def parse_voters(text: str) -> MajorityConfig:
         raise VotersError("the list of voters is empty: name them, as in n1,n2,n3")
     if "" in names:
         raise VotersError(f"an empty name in {text!r}: separate the names with single commas")
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise VotersError(f"{', '.join(duplicates)} is listed twice in {text!r}")
-    return MajorityConfig(frozenset(names))
+    return MajorityConfig.of(names)
 
 
 def numbered_voters(count: int) -> MajorityConfig:

@@ -73,11 +73,8 @@ class QuorumConfig:
 
     def __post_init__(self) -> None:
         names = (self.voters,) if isinstance(self.voters, str) else tuple(self.voters)
-        if len(set(names)) != len(names):
-            twice = sorted({name for name in names if names.count(name) > 1})
-            raise ConfigError(f"voters: {', '.join(twice)} is listed twice")
         try:
-            MajorityConfig(frozenset(names))
+            MajorityConfig.of(names)
         except VotersError as exc:
             raise ConfigError(f"voters: {exc}") from None
         object.__setattr__(self, "voters", tuple(sorted(names)))
