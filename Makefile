@@ -57,7 +57,7 @@ docs: $(STAMP) tags
 ## figures: redraw the simulator's diagrams in docs/figures (a test checks they are current),
 ## and take the dashboard's screenshot (a real demo in Debian's Chromium, driven by Playwright)
 figures: $(FULL) tags
-	$(BIN)/python -m stages.v2_1_election.sim.figures
+	$(BIN)/python -m workbench.sim.figures
 	$(BIN)/python -m tests.dashboard_figure
 
 ## stress-test: the whole suite N times (default 5) beside a CPU hog on every core; lists each failure

@@ -3,7 +3,7 @@
 Each trial stops the leader of a running cluster, times until every survivor names the
 same new leader, then starts the stopped node again and waits for the whole cluster to
 agree before the next trial. The trial itself is the one the tests use
-(``tests/failover_trials.py``); :mod:`bench.etcd` runs it against etcd.
+(``workbench/failover.py``); :mod:`bench.etcd` runs it against etcd.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 
 from bench.procs import shown
 from bench.settings import Mode, Timing
-from tests.failover_trials import restart, stop_leader_and_time_failover
-from tests.support import DDB, Processes
-from tests.v2_1_election.cluster import Cluster
+from workbench.cluster import Cluster
+from workbench.failover import restart, stop_leader_and_time_failover
+from workbench.harness import DDB, Processes
 
 AGREEMENT = 30.0  # seconds a restarted cluster may take to agree again, on a busy machine
 

@@ -11,8 +11,8 @@ from typing import Any
 from bench.failover import node_flags
 from bench.procs import cpu_seconds, rss_bytes
 from bench.settings import DEFAULTS, Mode
-from tests.support import DDB, Processes
-from tests.v2_1_election.cluster import Cluster
+from workbench.cluster import Cluster
+from workbench.harness import DDB, Processes
 
 
 async def at_rest(algorithm: str, nodes: int, seconds: float) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
-from stages.v2_registry.processes import stop_all
+from workbench.processes import stop_all
 
 PYTHON = sys.executable
 DDB = [str(Path(PYTHON).with_name("ddb"))]

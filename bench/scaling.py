@@ -1,7 +1,7 @@
 """Part 5: how each election grows with the cluster, in the deterministic simulator.
 
 Each run is ``sim_seconds`` of virtual time with crashes drawn from its seed (the
-default rate, 0.1 a second); :func:`~stages.v2_1_election.sim.report.budget` counts the
+default rate, 0.1 a second); :func:`~workbench.sim.report.budget` counts the
 elections, the time each took to an agreed leader and the messages sent meanwhile, the
 figures ``ddb simulate --trials`` prints.
 """
@@ -12,8 +12,8 @@ import time
 from typing import Any
 
 from bench.settings import Mode
-from stages.v2_1_election.sim.report import budget
-from stages.v2_1_election.sim.simulator import SimConfig, simulate
+from workbench.sim.report import budget
+from workbench.sim.simulator import SimConfig, simulate
 
 ALGORITHMS = ("bully", "quorum")
 FAULTS = (("crash", 0.1), ("partition", 0.05), ("pause", 0.1))  # `--nemesis crash,pause,partition`

@@ -7,9 +7,9 @@ import importlib.metadata
 
 from stages.v1_kv import cli as v1_cli
 from stages.v2_1_election import cli as v21_cli
-from stages.v2_1_election.lab import cli as lab_cli
-from stages.v2_1_election.sim import cli as sim_cli
 from stages.v2_registry import cli as v2_cli
+from workbench.lab import cli as lab_cli
+from workbench.sim import cli as sim_cli
 
 
 def build_parser() -> argparse.ArgumentParser:

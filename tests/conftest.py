@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.support import Processes
+from workbench.harness import Processes
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 from tests.demo import dashboard_url_now, free_run
-from tests.support import SETUP, Processes
 from tests.test_site_browser import CHROMIUM, CHROMIUM_ARGS, unavailable
 from tests.v2_1_election.test_dashboard_browser import ONE_LEADER
+from workbench.harness import SETUP, Processes
 
 FIGURE = Path(__file__).resolve().parent.parent / "docs" / "figures" / "dashboard.png"
 WAIT = SETUP * 1000  # milliseconds, as Playwright counts

@@ -18,7 +18,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.support import SETUP, DdbProcess, Processes, wait_until
+from workbench.harness import SETUP, DdbProcess, Processes, wait_until
 
 
 def free_run(count: int) -> int:

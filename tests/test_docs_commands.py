@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import Processes
+from workbench.harness import Processes
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

@@ -6,7 +6,7 @@ import importlib.metadata
 import tomllib
 from pathlib import Path
 
-from tests.support import run_ddb
+from workbench.harness import run_ddb
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -27,7 +27,12 @@ PURE = [
     "stages.v2_1_election.algorithms",
     "stages.v2_1_election.peers",
     "stages.v2_1_election.watch",
-    "stages.v2_1_election.lab.plan",
+    "workbench.lab.plan",
+    "workbench.sim.simulator",
+    "workbench.sim.checkers",
+    "workbench.sim.nemesis",
+    "workbench.sim.trials",
+    "workbench.sim.svg",
 ]
 FORBIDDEN = ("asyncio", "aiohttp")
 

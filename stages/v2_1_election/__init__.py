@@ -11,8 +11,11 @@ or by majority vote (Raft's election, with PreVote and CheckQuorum) of named vot
   the voters, by name.
 * :mod:`stages.v2_1_election.node` is the v2 node plus an election driven by aiohttp.
 * :mod:`stages.v2_1_election.client` reads a node's view of the election.
-* :mod:`stages.v2_1_election.sim` runs the same cores in a deterministic simulator;
-  :mod:`stages.v2_1_election.lab` runs real nodes in network namespaces.
-* :mod:`stages.v2_1_election.dashboard` and :mod:`stages.v2_1_election.watch` show the
-  election on the demo's dashboard.
+* :mod:`stages.v2_1_election.watch` turns nodes' views into the events the demo's dashboard
+  shows.
+
+The tools that drive this stage live in the workbench, outside the chapter:
+:mod:`workbench.sim` runs the same cores in a deterministic simulator, :mod:`workbench.lab`
+runs real nodes in network namespaces, and :mod:`workbench.demo.election` shows the election
+on the demo's dashboard.
 """

@@ -17,7 +17,6 @@ from stages.v1_kv.runner import http_url, positive_float, serve
 from stages.v2_1_election.algorithms import ALGORITHMS
 from stages.v2_1_election.client import ClusterStatus, ElectionClient, nodes_with_status
 from stages.v2_1_election.core import ConfigError, Storage
-from stages.v2_1_election.dashboard import ELECTION_STAGE
 from stages.v2_1_election.majority import MajorityConfig, VotersError, parse_voters
 from stages.v2_1_election.node import create_election_app
 from stages.v2_1_election.votefile import VoteFile, VoteFileError
@@ -34,7 +33,8 @@ from stages.v2_registry.cli import (
     nodes_table,
     start_node,
 )
-from stages.v2_registry.demo import run_demo
+from workbench.demo.election import ELECTION_STAGE
+from workbench.demo.run import run_demo
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,9 @@
 * :mod:`stages.v2_registry.membership` is the node's side of it, as pure logic: when to
   heartbeat, how to back off, what the node believes about the cluster.
 * :mod:`stages.v2_registry.node` is the v1 key/value server plus that membership.
-* :mod:`stages.v2_registry.demo` runs a whole cluster from one command, its children kept by
-  :mod:`stages.v2_registry.supervisor`, and serves :mod:`stages.v2_registry.dashboard`, a live
-  page whose events come from the pure :mod:`stages.v2_registry.watch`.
+* :mod:`stages.v2_registry.watch` turns looks at the registry into events (pure), for the
+  demo's dashboard.
+
+``ddb v2 demo`` runs a whole cluster from one command with the workbench's
+:mod:`workbench.demo` (a supervisor of child processes and a live dashboard page).
 """

@@ -31,13 +31,13 @@ from stages.v2_registry.auth import (
     token_from,
 )
 from stages.v2_registry.client import RegistryClient, pid_of
-from stages.v2_registry.dashboard import Stage
-from stages.v2_registry.demo import Dashboard, NodeSpec, run_demo
 from stages.v2_registry.membership import DEFAULT_HEARTBEAT_INTERVAL
 from stages.v2_registry.models import NAME_PATTERN, NAME_RULE, InvalidMessage, NodeInfo, check_host
 from stages.v2_registry.node import NodeConfig, create_node_app
 from stages.v2_registry.registry import DEFAULT_MAX_NODES, DEFAULT_TTL
 from stages.v2_registry.server import RegistryConfig, create_registry_app
+from workbench.demo.dashboard import Stage
+from workbench.demo.run import Dashboard, NodeSpec, run_demo
 
 DEFAULT_REGISTRY = "http://127.0.0.1:8080"
 

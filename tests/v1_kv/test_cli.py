@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from tests.support import Processes, run_ddb
+from workbench.harness import Processes, run_ddb
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -17,7 +17,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from stages.v1_kv.server import create_app
-from tests.support import Processes, wait_until
+from workbench.harness import Processes, wait_until
 
 pytestmark = pytest.mark.timeout(30)
 

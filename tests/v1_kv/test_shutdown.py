@@ -10,7 +10,7 @@ import time
 import pytest
 
 from stages.v1_kv.runner import SHUTDOWN_LIMIT
-from tests.support import LOADED
+from workbench.harness import LOADED
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -21,8 +21,10 @@ from typing import IO, Any
 
 import pytest
 
-from stages.v2_1_election.lab import netns
-from stages.v2_1_election.lab.lab import (
+from stages.v2_registry.auth import CLUSTER_TOKEN_ENV
+from workbench.harness import SETUP, wait_until
+from workbench.lab import netns
+from workbench.lab.lab import (
     add_host,
     build,
     claim,
@@ -32,9 +34,7 @@ from stages.v2_1_election.lab.lab import (
     start_cluster,
     views,
 )
-from stages.v2_1_election.lab.plan import Host, Plan, plan
-from stages.v2_registry.auth import CLUSTER_TOKEN_ENV
-from tests.support import SETUP, wait_until
+from workbench.lab.plan import Host, Plan, plan
 
 TOKEN = "lab-s3cret"
 LOG_TIME = "%Y-%m-%d %H:%M:%S,%f"  # the asctime at the start of every log line

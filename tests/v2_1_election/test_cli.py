@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from tests.support import SETUP, Processes, run_ddb
-from tests.v2_1_election.cluster import Cluster
+from workbench.cluster import Cluster
+from workbench.harness import SETUP, Processes, run_ddb
 
 pytestmark = pytest.mark.timeout(60)
 

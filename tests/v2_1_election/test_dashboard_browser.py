@@ -18,13 +18,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.demo import dashboard_url_now, start_demo
-from tests.support import LOADED, SETUP, DdbProcess, Processes
 from tests.test_site_browser import CHROMIUM, CHROMIUM_ARGS, only_loopback, unavailable
+from workbench.harness import LOADED, SETUP, DdbProcess, Processes
 
 # With the default timings a follower gives up on a dead leader after 0.5 s, and a Bully
 # election ends within answer_timeout (0.2 s) or victory_timeout (0.5 s) after that; the page
 # learns of it within one look (0.25 s) and one push. The issue's figure is 3 s; LOADED is
-# the allowance of a busy machine (tests/support.py).
+# the allowance of a busy machine (workbench/harness.py).
 NEW_LEADER_WITHIN = 3.0 + LOADED
 
 ONE_LEADER = """() => {

@@ -12,7 +12,7 @@ import pytest
 
 from stages.v2_1_election.quorum import QuorumConfig
 from tests.demo import by_name, call, cluster, dashboard_url, settled, start_demo
-from tests.support import (
+from workbench.harness import (
     LOADED,
     SETUP,
     Processes,

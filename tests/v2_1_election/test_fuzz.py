@@ -29,7 +29,7 @@ from stages.v2_1_election.node import ELECTOR, create_election_app
 from stages.v2_registry.node import NodeConfig
 from stages.v2_registry.server import create_registry_app
 from tests.fuzz import Answer, Req, broken_bodies, json_values, junk_request, run, run_against
-from tests.support import wait_until
+from workbench.harness import wait_until
 
 pytestmark = pytest.mark.timeout(300)  # the long profile needs minutes
 

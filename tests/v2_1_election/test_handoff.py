@@ -1,6 +1,6 @@
 """Real processes: a leader stopped with SIGTERM hands over faster than one killed outright.
 
-Three trials of each (``python -m tests.failover_trials --trials 20`` measures
+Three trials of each (``python -m workbench.failover --trials 20`` measures
 more, for the docs). A resigning leader's survivors elect at once; a killed
 leader's survivors first wait ``leader_timeout`` of silence.
 """
@@ -13,9 +13,9 @@ import statistics
 import pytest
 
 from stages.v2_1_election.bully import ElectionConfig
-from tests.failover_trials import NAMES, summary, trials
-from tests.support import Processes
-from tests.v2_1_election.cluster import Cluster
+from workbench.cluster import Cluster
+from workbench.failover import NAMES, summary, trials
+from workbench.harness import Processes
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.slow]
 

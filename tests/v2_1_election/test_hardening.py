@@ -19,8 +19,8 @@ import pytest
 from stages.v1_kv.runner import SHUTDOWN_LIMIT
 from stages.v2_1_election.bully import ElectionConfig
 from tests.attacks import attack
-from tests.support import LOADED, SETUP, Processes, wait_until
-from tests.v2_1_election.cluster import Cluster
+from workbench.cluster import Cluster
+from workbench.harness import LOADED, SETUP, Processes, wait_until
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 

@@ -18,7 +18,7 @@ from stages.v2_1_election.core import Send, Storage, next_tick
 from stages.v2_1_election.node import ELECTOR, create_election_app
 from stages.v2_registry.node import NodeConfig
 from stages.v2_registry.server import RegistryConfig, create_registry_app
-from tests.support import wait_until
+from workbench.harness import wait_until
 
 pytestmark = pytest.mark.timeout(30)
 

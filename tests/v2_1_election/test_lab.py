@@ -17,14 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from stages.v2_1_election.lab import netns
-from stages.v2_1_election.lab.lab import build, check_free, claim
-from stages.v2_1_election.lab.plan import LabError, node_command
-from stages.v2_1_election.lab.probe import TIMEOUT as PROBE
 from stages.v2_1_election.quorum import QuorumConfig
 from stages.v2_registry.membership import DEFAULT_HEARTBEAT_INTERVAL
-from tests.support import DDB, LOADED, SETUP, wait_until
-from tests.v2_1_election.cluster import FAILOVER
 from tests.v2_1_election.labrun import (
     LabRun,
     agreed,
@@ -33,6 +27,12 @@ from tests.v2_1_election.labrun import (
     skip_unless_root,
     summary,
 )
+from workbench.cluster import FAILOVER
+from workbench.harness import DDB, LOADED, SETUP, wait_until
+from workbench.lab import netns
+from workbench.lab.lab import build, check_free, claim
+from workbench.lab.plan import LabError, node_command
+from workbench.lab.probe import TIMEOUT as PROBE
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 

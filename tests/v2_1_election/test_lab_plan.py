@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from stages.cli import main
-from stages.v2_1_election.lab import netns
-from stages.v2_1_election.lab.plan import (
+from workbench.lab import netns
+from workbench.lab.plan import (
     IFNAME_MAX,
     LabError,
     bridge_commands,

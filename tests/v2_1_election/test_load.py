@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 import aiohttp
 import pytest
 
-from tests.failover_trials import NAMES, restart, stop_leader_and_time_failover
-from tests.support import Processes
-from tests.v2_1_election.cluster import Cluster
+from workbench.cluster import Cluster
+from workbench.failover import NAMES, restart, stop_leader_and_time_failover
+from workbench.harness import Processes
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 

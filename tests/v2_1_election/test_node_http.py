@@ -10,7 +10,7 @@ from stages.v2_1_election.algorithms import ALGORITHMS
 from stages.v2_1_election.node import create_election_app
 from stages.v2_registry.node import MEMBERSHIP, NodeConfig
 from stages.v2_registry.server import RegistryConfig, create_registry_app
-from tests.support import wait_until
+from workbench.harness import wait_until
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from tests.support import SETUP, Processes, wait_until
-from tests.v2_1_election.cluster import FAILOVER, FAILOVER_LOADED, Cluster
+from workbench.cluster import FAILOVER, FAILOVER_LOADED, Cluster
+from workbench.harness import SETUP, Processes, wait_until
 
 pytestmark = pytest.mark.timeout(90)
 

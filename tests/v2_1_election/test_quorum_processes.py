@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from stages.v2_1_election.quorum import QuorumConfig
-from tests.support import LOADED, SETUP, Processes, run_ddb, wait_until
-from tests.v2_1_election.cluster import Cluster
+from workbench.cluster import Cluster
+from workbench.harness import LOADED, SETUP, Processes, run_ddb, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 import pytest
 
 from stages.v2_1_election.bully import ElectionConfig
-from stages.v2_1_election.sim.checkers import (
+from workbench.sim.checkers import (
     election_safety,
     liveness,
     longest_overlap,
     single_leader,
     stability,
 )
-from stages.v2_1_election.sim.partitions import disruptions, majority_liveness, minority_leader
-from stages.v2_1_election.sim.report import budget
+from workbench.sim.partitions import disruptions, majority_liveness, minority_leader
+from workbench.sim.report import budget
 
 pytestmark = pytest.mark.timeout(10)
 

@@ -1,4 +1,4 @@
-"""``ddb simulate`` (and ``python -m stages.v2_1_election.sim``): output, exit status,
+"""``ddb simulate`` (and ``python -m workbench.sim``): output, exit status,
 refused arguments, and the figures in the docs kept up to date."""
 
 from __future__ import annotations
@@ -14,19 +14,19 @@ import pytest
 from stages.v2_1_election.algorithms import bully_settings
 from stages.v2_1_election.bully import Role, Send
 from stages.v2_1_election.messages import Message
-from stages.v2_1_election.sim import cli
-from stages.v2_1_election.sim.algorithms import ALGORITHMS, CLAIMS, Algorithm
-from stages.v2_1_election.sim.figures import DOCS_FIGURES, FIGURES, write_all
+from workbench.sim import cli
+from workbench.sim.algorithms import ALGORITHMS, CLAIMS, Algorithm
+from workbench.sim.figures import DOCS_FIGURES, FIGURES, write_all
 
 pytestmark = pytest.mark.timeout(60)
 
 ROOT = Path(__file__).resolve().parents[2]
-FAILOVER = "stages/v2_1_election/sim/scenarios/failover.txt"
+FAILOVER = "workbench/sim/scenarios/failover.txt"
 
 
 def simulate(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "stages.v2_1_election.sim", *args],
+        [sys.executable, "-m", "workbench.sim", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,

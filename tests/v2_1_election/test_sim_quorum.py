@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from stages.v2_1_election.algorithms import ALGORITHMS
-from stages.v2_1_election.sim.checkers import check, longest_overlap
-from stages.v2_1_election.sim.figures import SCENARIOS
-from stages.v2_1_election.sim.nemesis import node_names, parse_scenario
-from stages.v2_1_election.sim.network import NetworkConfig
-from stages.v2_1_election.sim.simulator import SimConfig, simulate
-from stages.v2_1_election.sim.trace import timeline
+from workbench.sim.checkers import check, longest_overlap
+from workbench.sim.figures import SCENARIOS
+from workbench.sim.nemesis import node_names, parse_scenario
+from workbench.sim.network import NetworkConfig
+from workbench.sim.simulator import SimConfig, simulate
+from workbench.sim.trace import timeline
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
@@ -123,7 +123,7 @@ def test_the_stale_leader_story_is_told_as_the_golden_timeline_says() -> None:
     """A readable golden file: the cut-off leader steps down, the majority elects n2.
 
     After a deliberate change, rewrite it with ``ddb simulate --algorithm quorum --scenario
-    stages/v2_1_election/sim/scenarios/stale-leader.txt --duration 5 --timeline
+    workbench/sim/scenarios/stale-leader.txt --duration 5 --timeline
     tests/v2_1_election/golden/quorum-stale-leader.txt`` and read the diff.
     """
     text = (SCENARIOS / "stale-leader.txt").read_text(encoding="utf-8")

@@ -21,7 +21,7 @@ from stages.v2_1_election.algorithms import ALGORITHMS, bully_settings
 from stages.v2_1_election.bully import Role, Send
 from stages.v2_1_election.core import Algorithm
 from stages.v2_1_election.messages import Heartbeat, Message
-from stages.v2_1_election.sim.nemesis import (
+from workbench.sim.nemesis import (
     Fault,
     ScenarioError,
     check_faults,
@@ -29,8 +29,8 @@ from stages.v2_1_election.sim.nemesis import (
     parse_scenario,
     random_faults,
 )
-from stages.v2_1_election.sim.network import NetworkConfig
-from stages.v2_1_election.sim.simulator import SimConfig, simulate
+from workbench.sim.network import NetworkConfig
+from workbench.sim.simulator import SimConfig, simulate
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -89,7 +89,7 @@ SIM_MODULES = [
 @pytest.mark.parametrize("module", [*SIM_MODULES, "report", "figures", "cli"])
 def test_the_simulator_needs_no_event_loop_and_no_http(module: str) -> None:
     check = (
-        f"import sys, stages.v2_1_election.sim.{module}; "
+        f"import sys, workbench.sim.{module}; "
         "print(','.join(m for m in ('asyncio', 'aiohttp') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)

@@ -13,10 +13,10 @@ from collections import defaultdict
 import pytest
 
 from stages.v2_1_election.bully import ElectionConfig
-from stages.v2_1_election.sim.checkers import check
-from stages.v2_1_election.sim.figures import SCENARIOS
-from stages.v2_1_election.sim.nemesis import node_names, parse_scenario
-from stages.v2_1_election.sim.simulator import SimConfig, simulate
+from workbench.sim.checkers import check
+from workbench.sim.figures import SCENARIOS
+from workbench.sim.nemesis import node_names, parse_scenario
+from workbench.sim.simulator import SimConfig, simulate
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from tests.support import Processes
-from tests.v2_1_election.cluster import Cluster
+from workbench.cluster import Cluster
+from workbench.harness import Processes
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.slow]
 

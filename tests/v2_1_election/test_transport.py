@@ -15,7 +15,7 @@ from aiohttp import web
 from stages.v2_1_election.bully import Send
 from stages.v2_1_election.messages import Heartbeat
 from stages.v2_1_election.transport import MAX_WAITING_FOR_REFRESH, QUEUE_PER_PEER, PeerLanes
-from tests.support import wait_until
+from workbench.harness import wait_until
 
 pytestmark = pytest.mark.timeout(30)
 

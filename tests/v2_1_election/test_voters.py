@@ -26,11 +26,11 @@ from stages.v2_1_election.majority import (
 )
 from stages.v2_1_election.messages import Heartbeat, HeartbeatAck, RequestVote, Vote
 from stages.v2_1_election.quorum import QuorumConfig, QuorumElector
-from stages.v2_1_election.sim.checkers import check
-from stages.v2_1_election.sim.figures import SCENARIOS
-from stages.v2_1_election.sim.nemesis import node_names, parse_scenario
-from stages.v2_1_election.sim.simulator import SimConfig, simulate
-from tests.support import run_ddb
+from workbench.harness import run_ddb
+from workbench.sim.checkers import check
+from workbench.sim.figures import SCENARIOS
+from workbench.sim.nemesis import node_names, parse_scenario
+from workbench.sim.simulator import SimConfig, simulate
 
 THREE = ("n1", "n2", "n3")
 CONFIG = QuorumConfig(voters=THREE)

@@ -13,8 +13,8 @@ import signal
 
 import pytest
 
-from tests.support import Processes, run_ddb, wait_until
-from tests.v2_1_election.cluster import FAILOVER_LOADED, Cluster
+from workbench.cluster import FAILOVER_LOADED, Cluster
+from workbench.harness import Processes, run_ddb, wait_until
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 

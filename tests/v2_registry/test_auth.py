@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from stages.v2_registry.auth import Secret
 from stages.v2_registry.node import NodeConfig, create_node_app
 from stages.v2_registry.server import RegistryConfig, create_registry_app
-from tests.support import Processes, run_ddb
+from workbench.harness import Processes, run_ddb
 
 pytestmark = pytest.mark.timeout(30)
 

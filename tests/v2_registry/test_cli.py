@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from tests.demo import free_run
-from tests.support import Processes, children_it_printed, printed_children, run_ddb, wait_until
+from workbench.harness import Processes, children_it_printed, printed_children, run_ddb, wait_until
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from stages.v2_registry.dashboard import Stage, create_dashboard_app
-from stages.v2_registry.supervisor import Supervisor
+from workbench.demo.dashboard import Stage, create_dashboard_app
+from workbench.demo.supervisor import Supervisor
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
 

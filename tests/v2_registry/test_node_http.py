@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from stages.v2_registry.client import RegistryClient
 from stages.v2_registry.node import NodeConfig, create_node_app
 from stages.v2_registry.server import RegistryConfig, create_registry_app
-from tests.support import wait_until
+from workbench.harness import wait_until
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 from stages.v1_kv.client import InvalidReply
 from stages.v2_registry.client import RegistryClient
 from stages.v2_registry.node import MEMBERSHIP, NodeConfig, create_node_app
-from tests.support import DDB, wait_until
+from workbench.harness import DDB, wait_until
 
 pytestmark = pytest.mark.timeout(30)
 

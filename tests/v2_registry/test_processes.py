@@ -12,7 +12,7 @@ from stages.v2_registry.client import RegistryClient
 from stages.v2_registry.membership import DEFAULT_HEARTBEAT_INTERVAL as INTERVAL
 from stages.v2_registry.node import NodeConfig
 from stages.v2_registry.registry import DEFAULT_TTL as TTL
-from tests.support import LOADED, SETUP, DdbProcess, Processes, wait_until
+from workbench.harness import LOADED, SETUP, DdbProcess, Processes, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -137,7 +137,7 @@ async def test_a_node_started_before_its_registry_registers_once_it_is_up(
 
 
 async def test_ddb_nodes_prints_the_table(processes: Processes) -> None:
-    from tests.support import run_ddb
+    from workbench.harness import run_ddb
 
     registry = await start_registry(processes)
     node = start_node(processes, registry, "n1")

@@ -8,7 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from stages.v2_registry.server import RegistryConfig, create_registry_app
-from tests.support import wait_until
+from workbench.harness import wait_until
 
 
 class FakeClock:

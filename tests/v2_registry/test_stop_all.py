@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from stages.v2_registry.processes import stop_all
+from workbench.processes import stop_all
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -1,0 +1,11 @@
+"""A deterministic simulator: a stage's real core in a virtual world (today, v2.1's elections).
+
+* :mod:`~workbench.sim.algorithms`: what the simulator needs from a core.
+* :mod:`~workbench.sim.network`: latency, loss, duplication, partitions.
+* :mod:`~workbench.sim.nemesis`: faults from a scenario file or from the seed.
+* :mod:`~workbench.sim.simulator`: the virtual clock and the event queue.
+* :mod:`~workbench.sim.checkers`: the properties, checked on the trace.
+* :mod:`~workbench.sim.report`: what the algorithm promised, and the summary.
+* :mod:`~workbench.sim.trace`, :mod:`~workbench.sim.svg`: the outputs.
+* :mod:`~workbench.sim.cli`: ``ddb simulate``; ``figures``: ``make figures``.
+"""
