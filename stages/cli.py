@@ -7,6 +7,7 @@ import importlib.metadata
 
 from stages.v1_kv import cli as v1_cli
 from stages.v2_1_election import cli as v21_cli
+from stages.v2_1_election.listing import run_nodes_with_roles
 from stages.v2_registry import cli as v2_cli
 from workbench.lab import cli as lab_cli
 from workbench.sim import cli as sim_cli
@@ -21,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     v1_cli.register(commands)
-    v2_cli.register(commands, run_nodes=v21_cli.run_nodes_with_roles)  # roles, for v2.1 nodes
+    v2_cli.register(commands, run_nodes=run_nodes_with_roles)  # roles, for v2.1 nodes
     v21_cli.register(commands)
     sim_cli.register(commands)
     lab_cli.register(commands)

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import socket
 import uuid
 from collections.abc import Callable
 
-import aiohttp
-
 from stages.v1_kv.cli import fail, start_server
-from stages.v1_kv.client import ClientError
 from stages.v1_kv.runner import (
     add_server_arguments,
     bound_port,
@@ -30,16 +25,14 @@ from stages.v2_registry.auth import (
     add_token_arguments,
     token_from,
 )
-from stages.v2_registry.client import RegistryClient, pid_of
+from stages.v2_registry.listing import DEFAULT_REGISTRY, add_nodes_parser, run_nodes
 from stages.v2_registry.membership import DEFAULT_HEARTBEAT_INTERVAL
-from stages.v2_registry.models import NAME_PATTERN, NAME_RULE, InvalidMessage, NodeInfo, check_host
+from stages.v2_registry.models import NAME_PATTERN, NAME_RULE, InvalidMessage, check_host
 from stages.v2_registry.node import NodeConfig, create_node_app
 from stages.v2_registry.registry import DEFAULT_MAX_NODES, DEFAULT_TTL
 from stages.v2_registry.server import RegistryConfig, create_registry_app
 from workbench.demo.dashboard import Stage
 from workbench.demo.run import Dashboard, NodeSpec, run_demo
-
-DEFAULT_REGISTRY = "http://127.0.0.1:8080"
 
 
 def host_name(text: str) -> str:
@@ -182,75 +175,6 @@ def run_node(args: argparse.Namespace) -> int:
 
 
 # -- ddb nodes --------------------------------------------------------------------------
-
-
-def format_table(rows: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    )
-
-
-NODE_COLUMNS = ["NAME", "PID", "URL", "LAST SEEN"]
-
-
-def node_row(node: NodeInfo, pid: int | None) -> list[str]:
-    """A node's first columns; PID is ``-`` when the node did not say (not answering)."""
-    return [node.name, str(pid or "-"), node.url, f"{node.last_seen_seconds_ago:.1f}s ago"]
-
-
-def nodes_table(nodes: list[NodeInfo], pids: list[int | None]) -> str:
-    rows = [NODE_COLUMNS] + [node_row(n, pid) for n, pid in zip(nodes, pids, strict=True)]
-    return format_table(rows)
-
-
-async def _fetch_nodes(url: str, timeout: float) -> tuple[list[NodeInfo], list[int | None]]:
-    async with aiohttp.ClientSession() as session:  # one session for every call
-        nodes = await RegistryClient(url, timeout=timeout, session=session).nodes()
-        pids = await asyncio.gather(*(pid_of(node.url, session, timeout) for node in nodes))
-    return nodes, list(pids)
-
-
-def nodes_json(nodes: list[NodeInfo], pids: list[int | None]) -> str:
-    """``ddb nodes --json``: the registry's entries, each with the pid its node reported."""
-    entries = [{**n.to_json(), "pid": pid} for n, pid in zip(nodes, pids, strict=True)]
-    return json.dumps(entries, indent=2)
-
-
-def run_nodes(args: argparse.Namespace) -> int:
-    try:
-        nodes, pids = asyncio.run(_fetch_nodes(args.registry, args.timeout))
-    except ClientError as exc:
-        return fail(str(exc))
-    if args.json:
-        print(nodes_json(nodes, pids))
-    else:
-        print(nodes_table(nodes, pids) if nodes else "no nodes are registered")
-    return 0
-
-
-def add_nodes_parser(
-    parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int] = run_nodes
-) -> None:
-    parser.add_argument(
-        "--registry",
-        "-ra",
-        type=http_url,
-        default=DEFAULT_REGISTRY,
-        metavar="URL",
-        help="the registry's address (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=positive_float,
-        default=5.0,
-        help="seconds to wait for the registry (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--json", action="store_true", help="print a JSON array, for scripts, instead of a table"
-    )
-    parser.set_defaults(func=run)
 
 
 # -- ddb v2 demo ------------------------------------------------------------------------

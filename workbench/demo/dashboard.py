@@ -35,11 +35,12 @@ import aiohttp
 from aiohttp import web
 
 from stages.v1_kv.client import ClientError, KeyNotFound, KVClient, RequestFailed
-from stages.v1_kv.errors import ApiError, Handler, json_errors
+from stages.v1_kv.errors import ApiError, json_errors
 from stages.v1_kv.server import json_ends_with_newline
 from stages.v2_registry.client import RegistryClient
 from stages.v2_registry.server import read_json
 from stages.v2_registry.watch import ClusterWatch, NodeSeen
+from workbench.demo.guard import only_this_page
 from workbench.demo.supervisor import Child, NotApplicable, Supervisor, UnknownChild
 
 log = logging.getLogger(__name__)
@@ -270,23 +271,6 @@ async def page(request: web.Request) -> web.FileResponse:
 
 async def close_streams(app: web.Application) -> None:
     publish(app, stop=True)  # the pages reconnect, to the next demo when there is one
-
-
-@web.middleware
-async def only_this_page(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse what another web site could make a browser send here.
-
-    A page from anywhere may POST to 127.0.0.1 (and would kill a node); the browser then
-    says where it comes from in ``Origin``. A name that resolves to 127.0.0.1 (DNS
-    rebinding) shows in ``Host``. ``curl`` sends no ``Origin``, and is welcome.
-    """
-    host = request.host.rsplit(":", 1)[0]
-    if host not in ("127.0.0.1", "localhost"):
-        raise ApiError(403, "forbidden", f"this dashboard answers only to 127.0.0.1, not {host}")
-    origin = request.headers.get("Origin")
-    if request.method != "GET" and origin is not None and origin != f"http://{request.host}":
-        raise ApiError(403, "forbidden", f"a page from {origin} may not act on this demo")
-    return await handler(request)
 
 
 # --8<-- [start:create_dashboard_app]

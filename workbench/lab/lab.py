@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
-from stages.v2_registry.cli import format_table
+from stages.v2_registry.listing import format_table
 from workbench.lab import netns
 from workbench.lab.plan import (
     HOST_NAME,

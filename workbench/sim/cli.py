@@ -15,13 +15,22 @@ from typing import Any
 from stages.v2_1_election.algorithms import ALGORITHMS
 from stages.v2_1_election.core import ConfigError
 from workbench.sim import trials
+from workbench.sim.arguments import (
+    DEFAULT_EXTRAS,
+    extra_kinds,
+    fail,
+    nemesis,
+    positive_float,
+    positive_int,
+    probability,
+    window,
+)
 from workbench.sim.checkers import check
-from workbench.sim.extras import EXTRA_KINDS, parse_extras
+from workbench.sim.extras import EXTRA_KINDS
 from workbench.sim.nemesis import (
     Fault,
     ScenarioError,
     node_names,
-    parse_kinds,
     parse_scenario,
 )
 from workbench.sim.network import NetworkConfig
@@ -35,67 +44,6 @@ from workbench.sim.simulator import SimConfig, simulate
 from workbench.sim.svg import lamport_svg
 from workbench.sim.trace import timeline
 from workbench.sim.trials import Report
-
-# The simulator imports neither asyncio nor aiohttp, so these few helpers are its own.
-
-
-def fail(message: str) -> int:
-    print(f"ddb: error: {message}", file=sys.stderr)
-    return 1
-
-
-def positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) == 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number greater than 0")
-    return int(text)
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} must be a number greater than 0")
-    return value
-
-
-def probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be at least 0 and less than 1")
-    return value
-
-
-def window(text: str) -> tuple[float, float]:
-    start, _, end = text.partition(":")
-    try:
-        low, high = float(start), float(end)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not START:END in seconds") from None
-    if not 0 <= low < high:
-        raise argparse.ArgumentTypeError(f"{text}: START must be >= 0 and before END")
-    return low, high
-
-
-def nemesis(text: str) -> dict[str, float]:
-    try:
-        return parse_kinds(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def extra_kinds(text: str) -> tuple[str, ...]:
-    try:
-        return parse_extras(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-DEFAULT_EXTRAS = ("learner", "stray")  # what --nemesis extra-nodes adds, unless --extras
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 
+from workbench.sim.drawing import TOP, Drawing, TimeScale, px
 from workbench.sim.trace import CHATTER, Record
 
 COLOURS = {
@@ -31,92 +31,7 @@ COLOURS = {
 }
 SHADES = {"leader": "#ffd54f", "candidate": "#90caf9", "pre-candidate": "#d4e8f7"}
 CRASH, PAUSE, PARTITION = "#d62728", "#fff3c4", "#f8bbd0"
-LEFT, COLUMN, TOP, PAD = 90.0, 120.0, 120.0, 0.02
-
-
-@dataclass(frozen=True)
-class Segment:
-    start: float
-    end: float
-    y: float  # where the segment starts on the page
-    scale: float  # pixels per second
-    busy: bool
-
-
-# --8<-- [start:timescale]
-class TimeScale:
-    """Virtual time -> vertical position, fast around events and slow in between."""
-
-    def __init__(
-        self, busy_times: Sequence[float], start: float, end: float, busy_px: float, idle_px: float
-    ) -> None:
-        windows: list[list[float]] = []  # merged [from, to] around each busy time
-        for t in sorted(busy_times):
-            if windows and t - PAD <= windows[-1][1]:
-                windows[-1][1] = max(windows[-1][1], t + PAD)
-            else:
-                windows.append([t - PAD, t + PAD])
-        self.segments: list[Segment] = []
-        y, cursor = TOP, start
-        for low, high in [*windows, [end, end]]:
-            low, high = max(low, start), min(high, end)
-            if low > cursor:  # quiet time before this window
-                y = self._add(cursor, low, y, idle_px, busy=False)
-            if high > low:
-                y = self._add(low, high, y, busy_px, busy=True)
-            cursor = max(cursor, high)
-        self.bottom = y
-
-    def _add(self, start: float, end: float, y: float, scale: float, busy: bool) -> float:
-        self.segments.append(Segment(start, end, y, scale, busy))
-        return y + (end - start) * scale
-
-    def y(self, t: float) -> float:
-        for segment in self.segments:
-            if t <= segment.end:
-                return segment.y + max(t - segment.start, 0.0) * segment.scale
-        return self.bottom
-
-    def busy(self, t: float) -> bool:
-        return any(s.busy and s.start <= t <= s.end for s in self.segments)
-
-
-# --8<-- [end:timescale]
-
-
-def _f(value: float) -> str:
-    return f"{value:.1f}"
-
-
-class Drawing:
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.labels: list[str] = []  # drawn last, on a white halo: arrows never hide them
-
-    def line(
-        self, x1: float, y1: float, x2: float, y2: float, colour: str, extra: str = ""
-    ) -> None:
-        self.parts.append(
-            f'<line x1="{_f(x1)}" y1="{_f(y1)}" x2="{_f(x2)}" y2="{_f(y2)}" '
-            f'stroke="{colour}"{extra}/>'
-        )
-
-    def rect(self, x: float, y: float, w: float, h: float, fill: str, extra: str = "") -> None:
-        self.parts.append(
-            f'<rect x="{_f(x)}" y="{_f(y)}" width="{_f(w)}" height="{_f(max(h, 1.0))}" '
-            f'fill="{fill}"{extra}/>'
-        )
-
-    def text(self, x: float, y: float, words: str, extra: str = "") -> None:
-        self.parts.append(f'<text x="{_f(x)}" y="{_f(y)}"{extra}>{escape(words)}</text>')
-
-    def label(self, x: float, y: float, words: str, extra: str = "") -> None:
-        halo = ' stroke="#ffffff" stroke-width="4" stroke-linejoin="round" paint-order="stroke"'
-        self.labels.append(f'<text x="{_f(x)}" y="{_f(y)}"{halo}{extra}>{escape(words)}</text>')
-
-    def cross(self, x: float, y: float, size: float, colour: str) -> None:
-        self.line(x - size, y - size, x + size, y + size, colour, ' stroke-width="2"')
-        self.line(x - size, y + size, x + size, y - size, colour, ' stroke-width="2"')
+LEFT, COLUMN = 90.0, 120.0
 
 
 # --8<-- [start:lamport]
@@ -147,8 +62,8 @@ def lamport_svg(
             kind = header["extras"][node]
             drawing.text(x[node], TOP - 1, kind, ' text-anchor="middle" font-size="10"')
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_f(width)}" height="{_f(height)}" '
-        f'viewBox="0 0 {_f(width)} {_f(height)}" font-family="sans-serif" font-size="12">\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{px(width)}" height="{px(height)}" '
+        f'viewBox="0 0 {px(width)} {px(height)}" font-family="sans-serif" font-size="12">\n'
         + "\n".join([*drawing.parts, *drawing.labels])
         + "\n</svg>\n"
     )
@@ -302,7 +217,7 @@ def _draw_periods(
         if record["event"] == "crash":
             drawing.cross(cx, y, 7, CRASH)
         elif record["event"] in ("restart", "join"):
-            drawing.parts.append(f'<circle cx="{_f(cx)}" cy="{_f(y)}" r="5" fill="#2e7d32"/>')
+            drawing.parts.append(f'<circle cx="{px(cx)}" cy="{px(y)}" r="5" fill="#2e7d32"/>')
         drawing.label(cx - 10, y + 4, record["event"], ' text-anchor="end" font-size="11"')
 
 
