@@ -98,3 +98,15 @@ class Drawing:
     def cross(self, x: float, y: float, size: float, colour: str) -> None:
         self.line(x - size, y - size, x + size, y + size, colour, ' stroke-width="2"')
         self.line(x - size, y + size, x + size, y - size, colour, ' stroke-width="2"')
+
+    def dot(self, x: float, y: float, radius: float, fill: str) -> None:
+        self.parts.append(f'<circle cx="{px(x)}" cy="{px(y)}" r="{px(radius)}" fill="{fill}"/>')
+
+    def document(self, width: float, height: float) -> str:
+        """The whole SVG file: what was drawn, then the labels on top."""
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{px(width)}" height="{px(height)}" '
+            f'viewBox="0 0 {px(width)} {px(height)}" font-family="sans-serif" font-size="12">\n'
+            + "\n".join([*self.parts, *self.labels])
+            + "\n</svg>\n"
+        )

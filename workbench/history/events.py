@@ -1,0 +1,205 @@
+"""A history: what concurrent clients asked a database and what it told them, in time order.
+
+One event per line of JSON (JSON Lines), Jepsen's operation maps spelled in JSON::
+
+    {"process": 3, "type": "invoke", "f": "write", "key": "k1", "value": 17}
+    {"process": 3, "type": "ok", "f": "write", "key": "k1", "value": 17}
+
+``type`` is ``invoke`` (a client asks), then one of ``ok`` (it happened), ``fail`` (it
+certainly did not happen) or ``info`` (nobody knows: a timeout, a lost connection). An
+``info`` operation may have taken effect at any time after its call, so it stays open to
+the end of the history, and its process never calls again (Jepsen's rule: a client that
+does not know starts afresh as a new process). An ``invoke`` with no answer at all by the
+end of the history counts as ``info``. ``f`` is ``read``, ``write``, ``cas`` (the value is
+``[expected, new]``) or ``delete``; a read's ``ok`` carries the value read, ``null`` for a
+missing key. Optional: ``time`` (monotonic nanoseconds) and ``node`` (who answered).
+
+:func:`operations` pairs the calls with their returns into :class:`Operation` values, and
+refuses a malformed history with the line that is wrong. Nothing here guesses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+FUNCTIONS = ("read", "write", "cas", "delete")
+TYPES = ("invoke", "ok", "fail", "info")
+MAX_PROCESS = 2**31 - 1
+NEVER = float("inf")  # an info operation's return: it may take effect until the end
+
+Value = int | str | bool | None  # what a register holds (None: the key is missing)
+
+
+class HistoryError(ValueError):
+    """A malformed history: the line number and what is wrong with it."""
+
+    def __init__(self, line: int, problem: str) -> None:
+        super().__init__(f"line {line}: {problem}")
+        self.line = line
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of a history, checked on its own."""
+
+    line: int
+    process: int
+    type: str
+    f: str
+    key: str | None
+    value: Any
+    node: str | None = None
+
+
+# --8<-- [start:operation]
+@dataclass(frozen=True)
+class Operation:
+    """A call and its return, as the checker places it: between ``call`` and ``ret``.
+
+    ``call`` and ``ret`` are positions in the history (line numbers), which is its real-time
+    order; an ``info`` operation's ``ret`` is :data:`NEVER`. ``value`` is what was written
+    (``write``), ``(expected, new)`` (``cas``) or what was read (``read``, when ``ok``).
+    """
+
+    id: int
+    process: int
+    f: str
+    key: str | None
+    value: Any
+    call: int
+    ret: float
+    status: str  # "ok" or "info": "fail" operations never happened and are dropped
+    node: str | None = None
+
+    def __str__(self) -> str:
+        """``p3 write 17 (lines 5-9)``: who did what, and when, as the history says."""
+        if self.f == "cas":
+            what = f"cas {_show(self.value[0])}->{_show(self.value[1])}"
+        elif self.f == "delete":
+            what = "delete"
+        else:
+            what = f"{self.f} {_show(self.value)}"
+        key = "" if self.key is None else f" {self.key}"
+        ret = "end, info" if self.ret == NEVER else str(int(self.ret))
+        return f"p{self.process} {what}{key} (lines {self.call}-{ret})"
+
+
+# --8<-- [end:operation]
+
+
+def _show(value: Value) -> str:
+    return "missing" if value is None else json.dumps(value)
+
+
+def _value(line: int, value: Any, what: str) -> Value:
+    if value is None or isinstance(value, int | str | bool):
+        return value
+    raise HistoryError(
+        line, f"{what} must be a number, a string, true, false or null, not {value!r}"
+    )
+
+
+def event(line: int, data: Any) -> Event:
+    """One event, from one decoded line, or a :class:`HistoryError` saying what is wrong."""
+    if not isinstance(data, dict):
+        raise HistoryError(line, 'an event is an object such as {"process": 0, "type": ...}')
+    process = data.get("process")
+    if isinstance(process, bool) or not isinstance(process, int) or not 0 <= process <= MAX_PROCESS:
+        raise HistoryError(line, f"'process' must be a whole number from 0 to {MAX_PROCESS}")
+    kind, f = data.get("type"), data.get("f")
+    if kind not in TYPES:
+        raise HistoryError(line, f"'type' must be one of {', '.join(TYPES)}, not {kind!r}")
+    if f not in FUNCTIONS:
+        raise HistoryError(line, f"'f' must be one of {', '.join(FUNCTIONS)}, not {f!r}")
+    key = data.get("key")
+    if key is not None and not isinstance(key, str):
+        raise HistoryError(line, f"'key' must be a string, not {key!r}")
+    node = data.get("node")
+    if node is not None and not isinstance(node, str):
+        raise HistoryError(line, f"'node' must be a string, not {node!r}")
+    value = data.get("value")
+    if f == "cas" and (kind == "invoke" or value is not None):
+        if not (isinstance(value, list) and len(value) == 2):
+            raise HistoryError(line, "a cas's 'value' is [expected, new]")
+        value = (_value(line, value[0], "expected"), _value(line, value[1], "new"))
+    elif f != "cas":
+        value = _value(line, value, "'value'")
+    return Event(line, process, kind, f, key, value, node)
+
+
+def read_jsonl(lines: Iterable[str]) -> Iterator[Event]:
+    """The events of a JSON Lines history; blank lines are skipped."""
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise HistoryError(number, f"not JSON ({exc.msg}, column {exc.colno})") from None
+        yield event(number, data)
+
+
+# --8<-- [start:operations]
+def operations(events: Iterable[Event]) -> list[Operation]:
+    """Pair each call with its return; ``fail`` operations are dropped (they did not happen),
+    and so are reads whose answer nobody knows (they changed nothing)."""
+    open_calls: dict[int, Event] = {}  # process -> its call without a return yet
+    retired: dict[int, int] = {}  # process -> the line where it ended with info
+    found: list[Operation] = []
+
+    def add(call: Event, ret: float, status: str, value: Any, node: str | None) -> None:
+        if call.f == "read" and status == "info":
+            return  # an unknown read constrains nothing
+        found.append(
+            Operation(
+                len(found), call.process, call.f, call.key, value, call.line, ret, status, node
+            )
+        )
+
+    for e in events:
+        if e.process in retired:
+            raise HistoryError(
+                e.line,
+                f"process {e.process} ended with info on line {retired[e.process]}; "
+                "a client that does not know starts again as a new process",
+            )
+        call = open_calls.pop(e.process, None)
+        if e.type == "invoke":
+            if call is not None:
+                raise HistoryError(
+                    e.line,
+                    f"process {e.process} calls again before its call on line {call.line} returned",
+                )
+            open_calls[e.process] = e
+            continue
+        if call is None:
+            raise HistoryError(
+                e.line,
+                f"a return ({e.type}) without its call: process {e.process} has no open call",
+            )
+        if (e.f, e.key) != (call.f, call.key):
+            raise HistoryError(
+                e.line,
+                f"this {e.f} of {e.key!r} returns a call that was a "
+                f"{call.f} of {call.key!r} (line {call.line})",
+            )
+        if e.type == "ok":
+            value = e.value if call.f == "read" else call.value
+            add(call, e.line, "ok", value, e.node)
+        elif e.type == "info":
+            retired[e.process] = e.line
+            add(call, NEVER, "info", call.value, e.node)
+    for call in open_calls.values():  # never answered: it may yet take effect
+        add(call, NEVER, "info", call.value, None)
+    found.sort(key=lambda op: op.call)
+    return [
+        Operation(i, o.process, o.f, o.key, o.value, o.call, o.ret, o.status, o.node)
+        for i, o in enumerate(found)
+    ]
+
+
+# --8<-- [end:operations]
