@@ -10,6 +10,7 @@ from stages.v2_1_election import cli as v21_cli
 from stages.v2_1_election.listing import run_nodes_with_roles
 from stages.v2_registry import cli as v2_cli
 from workbench.history import cli as check_cli
+from workbench.history import workload_cli
 from workbench.lab import cli as lab_cli
 from workbench.sim import cli as sim_cli
 
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim_cli.register(commands)
     lab_cli.register(commands)
     check_cli.register(commands)
+    workload_cli.register(commands)
     return parser
 
 

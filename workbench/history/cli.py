@@ -17,6 +17,8 @@ from typing import Any, NoReturn
 from workbench.history.checker import Verdict, check, read_history
 from workbench.history.events import NEVER, HistoryError, Operation
 from workbench.history.linear import DEFAULT_STEPS, KeyVerdict
+
+__all__ = ["DEFAULT_STEPS"]
 from workbench.history.svg import history_svg
 
 LINEARIZABLE, NOT_LINEARIZABLE, UNKNOWN, BAD_INPUT = 0, 1, 2, 3

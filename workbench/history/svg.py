@@ -1,6 +1,6 @@
 """A history as a picture: one lane per process, each operation a bar from call to return.
 
-Time goes right, in the history's own order (one step per line of the file). An ``info``
+Time goes right, in the history's own order: one step per call or return shown. An ``info``
 operation's bar runs to the right edge, faded: it may have taken effect at any time after
 its call. The order the checker found is drawn as dots, one linearization point inside
 each operation's bar, joined left to right; for a key that is not linearizable, that is the
@@ -10,6 +10,7 @@ longest order that works, and the operation it cannot place is red (Knossos's
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from workbench.history.events import NEVER, Operation
 from workbench.history.linear import KeyVerdict
 from workbench.sim.drawing import Drawing
 
-LEFT, TOP, LANE, BAR, STEP, MOST = 50.0, 78.0, 48.0, 20.0, 40.0, 60
+LEFT, TOP, LANE, BAR, STEP, MOST = 50.0, 78.0, 48.0, 20.0, 30.0, 24
 OK, INFO, STUCK, PATH = "#90caf9", "#e3f2fd", "#ef9a9a", "#1a237e"
 
 
@@ -45,12 +46,11 @@ def points(order: Sequence[Operation]) -> dict[int, float]:
 
 
 def shown_window(ops: Sequence[Operation], verdict: KeyVerdict) -> list[Operation]:
-    """At most ``MOST`` operations: those around the one that cannot be placed (or the last)."""
-    if len(ops) <= MOST:
-        return list(ops)
+    """At most ``MOST`` operations: the last ones called before the operation that cannot be
+    placed returned (or the last ones of all), which is where the story is."""
     focus = verdict.stuck or ops[-1]
-    around = sorted(ops, key=lambda op: abs(op.call - focus.call))[:MOST]
-    return sorted(around, key=lambda op: op.call)
+    before = [op for op in ops if op.call <= focus.ret]
+    return before[-MOST:]
 
 
 # --8<-- [start:history_svg]
@@ -59,13 +59,19 @@ def history_svg(ops: Sequence[Operation], verdict: KeyVerdict) -> str:
     ops = shown_window(ops, verdict)
     processes = sorted({op.process for op in ops})
     lane = {process: TOP + LANE * i for i, process in enumerate(processes)}
-    first = min(op.call for op in ops)
-    end = max(max(op.ret for op in ops if op.ret != NEVER), max(op.call for op in ops)) + 2
+    ticks = sorted({op.call for op in ops} | {op.ret for op in ops if op.ret != NEVER})
+    end = len(ticks) + 1  # where info operations' bars end
 
     def x(position: float) -> float:
-        return LEFT + (min(position, end) - first + 1) * STEP
+        """Each call or return shown is one step right of the one before (other keys' lines
+        and the operations left out take no room); points between them, in proportion."""
+        if position == NEVER:
+            return LEFT + STEP * end
+        i = max(bisect.bisect_right(ticks, position) - 1, 0)
+        after = ticks[i + 1] if i + 1 < len(ticks) else ticks[i] + 1
+        return LEFT + STEP * (i + 1 + (position - ticks[i]) / (after - ticks[i]))
 
-    width, height = max(x(end) + 20, 560.0), TOP + LANE * len(processes) + 24
+    width, height = max(x(NEVER) + 20, 560.0), TOP + LANE * len(processes) + 24
     drawing = Drawing()
     drawing.rect(0, 0, width, height, "#ffffff")
     word = {True: "linearizable", False: "not linearizable", None: "unknown"}[verdict.linearizable]
@@ -82,7 +88,7 @@ def history_svg(ops: Sequence[Operation], verdict: KeyVerdict) -> str:
     drawing.text(
         LEFT,
         height - 8,
-        "time → (one step per line of the history)",
+        "time → (one step per call or return)",
         ' font-size="10" fill="#546e7a"',
     )
     for process, y in lane.items():

@@ -1,0 +1,148 @@
+"""``ddb workload URL...``: record a history of concurrent clients; ``--check`` checks it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+from stages.v1_kv.runner import http_url
+from workbench.history import cli as check_cli
+from workbench.history.workload import ROUTES, WorkloadConfig, run_workload, show_progress
+
+DESCRIPTION = (
+    "Run concurrent clients against one or more nodes: each reads and writes a few keys (every "
+    "write a value never written before), and every call and its answer are recorded, in "
+    "order, as a history (JSON Lines). --check then asks whether it is linearizable."
+)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = WorkloadConfig(
+        urls=tuple(url.rstrip("/") for url in args.urls),
+        clients=args.clients,
+        keys=args.keys,
+        duration=args.time,
+        operations=args.operations,
+        timeout=args.timeout,
+        route=args.route,
+        reads=args.reads,
+        seed=args.seed,
+    )
+    progress = show_progress if sys.stderr.isatty() else None
+    started = time.monotonic()
+    try:
+        with open(args.out, "w", encoding="utf-8") as out:
+            recorder = asyncio.run(run_workload(config, out, progress))
+    except OSError as exc:
+        print(f"ddb workload: error: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        return check_cli.BAD_INPUT
+    if progress is not None:
+        sys.stderr.write("\r\x1b[K")
+    print(
+        f"recorded {recorder.operations} operations ({recorder.unknown} unknown, "
+        f"{recorder.failed} failed) from {recorder.next_process} processes in "
+        f"{time.monotonic() - started:.1f} s: {args.out}"
+    )
+    if not args.check:
+        return 0
+    return check_cli.run_check(
+        argparse.Namespace(
+            file=args.out,
+            svg=args.svg,
+            json=False,
+            max_steps=args.max_steps,
+            timeout=args.check_timeout,
+        )
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "urls",
+        nargs="+",
+        type=http_url,
+        metavar="URL",
+        help="the nodes' addresses, e.g. http://127.0.0.1:8051",
+    )
+    parser.add_argument(
+        "--clients", type=check_cli.whole, default=5, help="clients at once (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--keys",
+        type=check_cli.whole,
+        default=3,
+        help="keys k0, k1, ... to read and write (default: %(default)s)",
+    )
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument(
+        "--time",
+        type=check_cli.positive,
+        default=5.0,
+        metavar="SECONDS",
+        help="run this long (default: %(default)s)",
+    )
+    length.add_argument(
+        "--operations",
+        type=check_cli.whole,
+        metavar="N",
+        help="run N operations in all, instead of for a time",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=check_cli.positive,
+        default=1.0,
+        metavar="SECONDS",
+        help="per request; past it the outcome is unknown (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--route",
+        choices=ROUTES,
+        default="random",
+        help="each operation to a random node, each client to one node "
+        "(fixed), or to the leader /cluster/status names (default: random)",
+    )
+    parser.add_argument(
+        "--reads",
+        type=float,
+        default=0.5,
+        metavar="SHARE",
+        help="the share of reads, from 0 to 1 (default: %(default)s)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="for the random choices")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("history.jsonl"),
+        metavar="FILE",
+        help="where to write the history (default: %(default)s)",
+    )
+    parser.add_argument("--check", action="store_true", help="check the history when done")
+    parser.add_argument("--svg", type=Path, metavar="OUT", help="with --check: draw the verdict")
+    parser.add_argument(
+        "--max-steps",
+        type=check_cli.whole,
+        default=check_cli.DEFAULT_STEPS,
+        metavar="N",
+        help="with --check: the search's budget per key",
+    )
+    parser.add_argument(
+        "--check-timeout",
+        type=check_cli.positive,
+        default=60.0,
+        metavar="SECONDS",
+        help="with --check: give up after this long",
+    )
+    parser.set_defaults(func=run)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add ``ddb workload``."""
+    parser = commands.add_parser(
+        "workload",
+        help="record a history of concurrent clients (and check it)",
+        description=DESCRIPTION,
+    )
+    add_arguments(parser)
