@@ -67,12 +67,12 @@ class _Entries:
             [(op.call, 0, 2 * i + 1) for i, op in enumerate(self.ops)]
             + [(op.ret, 1, 2 * i + 2) for i, op in enumerate(self.ops)]
         )
-        order = [0] + [entry for _, _, entry in events] + [-1]
+        order = [0] + [entry for _, _, entry in events]
         size = 2 * len(self.ops) + 1
         self.prev, self.next = [0] * size, [0] * size
         for before, entry in itertools.pairwise(order):
             self.prev[entry], self.next[before] = before, entry
-        self.next[order[-2]] = -1
+        self.next[order[-1]] = -1  # the end of the list
 
     def lift(self, op: int) -> None:
         for entry in (2 * op + 1, 2 * op + 2):
