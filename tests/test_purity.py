@@ -14,6 +14,7 @@ import pytest
 
 PURE = [
     "stages.v1_kv.store",
+    "stages.v1_kv.commands",
     "stages.v2_registry.registry",
     "stages.v2_registry.models",
     "stages.v2_registry.membership",

@@ -1,4 +1,4 @@
-"""The v1 HTTP server: the :class:`~stages.v1_kv.store.KVStore` behind an aiohttp app.
+"""The v1 HTTP server: a :class:`~stages.v1_kv.backend.KVBackend` behind an aiohttp app.
 
 Routes::
 
@@ -9,7 +9,9 @@ Routes::
     GET    /health     {"status": "ok", "service": "kv", "keys": N, "pid": P}
 
 :func:`create_app` builds the application; nothing here starts a server, so
-tests (and the later stages, which extend this app) can build it freely.
+tests (and the later stages, which extend this app) can build it freely. The
+handlers reach the data only through the backend: v1's :class:`LocalKV` by
+default, another one from a later stage.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from urllib.parse import unquote_to_bytes
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from stages.v1_kv.backend import KVBackend, LocalKV
+from stages.v1_kv.commands import Delete, Put
 from stages.v1_kv.errors import ApiError, Handler, json_errors
 from stages.v1_kv.store import InvalidKey, KVStore, validate_key
 
@@ -36,7 +40,8 @@ class ServerConfig:
     max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES
 
 
-STORE = web.AppKey("store", KVStore)
+BACKEND = web.AppKey("backend", KVBackend)  # where the handlers read and write
+STORE = web.AppKey("store", KVStore)  # set only when the backend is a LocalKV: its store
 CONFIG = web.AppKey("config", ServerConfig)
 
 
@@ -110,14 +115,15 @@ async def _read_value(request: web.Request) -> bytes:
 async def put_value(request: web.Request) -> web.Response:
     key = _key(request)
     value = await _read_value(request)
-    created = request.app[STORE].put(key, value)
+    result = await request.app[BACKEND].write(Put(key, value))
+    created = not result.existed
     body = {"key": key, "size": len(value), "created": created}
     return web.json_response(body, status=201 if created else 200)
 
 
 async def get_value(request: web.Request) -> web.Response:
     key = _key(request)
-    value = request.app[STORE].get(key)
+    value = await request.app[BACKEND].read(key)
     if value is None:
         raise _not_found(key)
     return web.Response(body=value, content_type="application/octet-stream")
@@ -125,19 +131,20 @@ async def get_value(request: web.Request) -> web.Response:
 
 async def delete_value(request: web.Request) -> web.Response:
     key = _key(request)
-    if not request.app[STORE].delete(key):
+    result = await request.app[BACKEND].write(Delete(key))
+    if not result.existed:
         raise _not_found(key)
     return web.Response(status=204)
 
 
 async def list_keys(request: web.Request) -> web.Response:
     prefix = request.query.get("prefix", "")
-    return web.json_response({"keys": request.app[STORE].keys(prefix)})
+    return web.json_response({"keys": await request.app[BACKEND].keys(prefix)})
 
 
 async def health(request: web.Request) -> web.Response:
     """Alive; what this server is, and its process id (``kill -9 PID`` needs no guessing)."""
-    keys = len(request.app[STORE])
+    keys = await request.app[BACKEND].count()
     return web.json_response({"status": "ok", "service": "kv", "keys": keys, "pid": os.getpid()})
 
 
@@ -158,15 +165,23 @@ async def json_ends_with_newline(request: web.Request, handler: Handler) -> web.
 
 # --8<-- [start:create_app]
 def create_app(
-    config: ServerConfig | None = None, middlewares: Sequence[Middleware] = ()
+    config: ServerConfig | None = None,
+    middlewares: Sequence[Middleware] = (),
+    *,
+    backend: KVBackend | None = None,
 ) -> web.Application:
-    """Build the v1 application: one store, five routes, JSON errors.
+    """Build the v1 application: one backend, five routes, JSON errors.
 
     ``middlewares`` run inside ``json_errors`` (a later stage adds its checks here).
+    ``backend`` is where the handlers read and write: v1's ``LocalKV`` unless a later
+    stage passes its own.
     """
     app = web.Application(middlewares=[json_ends_with_newline, json_errors, *middlewares])
     app[CONFIG] = config or ServerConfig()
-    app[STORE] = KVStore()
+    backend = backend if backend is not None else LocalKV()
+    app[BACKEND] = backend
+    if isinstance(backend, LocalKV):
+        app[STORE] = backend.store
     app.router.add_put("/kv/{key:.*}", put_value)
     app.router.add_get("/kv/{key:.*}", get_value)
     app.router.add_delete("/kv/{key:.*}", delete_value)

@@ -2,12 +2,16 @@
 
 Nothing here does I/O, so it can be tested without a server and read without
 HTTP noise. The server in :mod:`stages.v1_kv.server` only translates requests
-into calls on :class:`KVStore`.
+into reads and commands (:mod:`stages.v1_kv.commands`), which v1 applies to a
+:class:`KVStore` at once.
 """
 
 from __future__ import annotations
 
 import re
+from typing import assert_never
+
+from stages.v1_kv.commands import Command, Delete, Put, WriteResult
 
 MAX_KEY_BYTES = 1024
 """The longest key, counted in UTF-8 bytes (not characters)."""
@@ -75,6 +79,16 @@ class KVStore:
 
     def __len__(self) -> int:
         return len(self._data)
+
+    def apply(self, command: Command) -> WriteResult:
+        """Carry out a write given as data (a :class:`Put` or a :class:`Delete`)."""
+        match command:
+            case Put(key, value):
+                return WriteResult(existed=not self.put(key, value))
+            case Delete(key):
+                return WriteResult(existed=self.delete(key))
+            case _:
+                assert_never(command)
 
 
 # --8<-- [end:store]
