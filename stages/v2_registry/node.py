@@ -23,6 +23,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from stages.v1_kv.backend import KVBackend
 from stages.v1_kv.client import ClientError
 from stages.v1_kv.server import DEFAULT_MAX_VALUE_BYTES, ServerConfig, create_app
 from stages.v2_registry.auth import Secret, auth_headers, require_token, warn_if_open, writes
@@ -159,9 +160,11 @@ def kv_request(request: web.Request) -> bool:
 
 
 # --8<-- [start:create_node_app]
-def create_node_app(config: NodeConfig) -> web.Application:
-    """v1's key/value app, plus membership and ``GET /cluster/peers``."""
-    app = create_app(ServerConfig(max_value_bytes=config.max_value_bytes), token_checks(config))
+def create_node_app(config: NodeConfig, *, backend: KVBackend | None = None) -> web.Application:
+    """v1's key/value app, plus membership and ``GET /cluster/peers``. ``backend``: where the
+    key/value writes go (v1's default, ``LocalKV``, applies them to this node's own store)."""
+    settings = ServerConfig(max_value_bytes=config.max_value_bytes)
+    app = create_app(settings, token_checks(config), backend=backend)
     if config.cluster_token is None:
         app.on_startup.append(warn_if_open(f"Node {config.name}"))
     app[NODE_CONFIG] = config
