@@ -54,10 +54,11 @@ docs-build: $(STAMP) tags
 docs: $(STAMP) tags
 	$(BIN)/mkdocs serve -a 127.0.0.1:8000
 
-## figures: redraw the simulator's diagrams in docs/figures (a test checks they are current),
+## figures: redraw the simulator's and the checker's diagrams in docs/figures (tests check they are current),
 ## and take the dashboard's screenshot (a real demo in Debian's Chromium, driven by Playwright)
 figures: $(FULL) tags
 	$(BIN)/python -m workbench.sim.figures
+	$(BIN)/python -m workbench.history.figures
 	$(BIN)/python -m tests.dashboard_figure
 
 ## stress-test: the whole suite N times (default 5) beside a CPU hog on every core; lists each failure

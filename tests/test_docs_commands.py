@@ -8,7 +8,8 @@ line for line.
 What the commands talk to is started fresh for the page: ``ddb v1 server`` for the v1 page, the
 registry for the v2 page, on a free port. ``http://127.0.0.1:8080`` is rewritten to it, in the
 commands and in the expected output, ``$DDB_URL`` points at it, and ``/tmp/`` becomes the test's
-own folder. Process ids (``"pid": 15385``) are the only values compared as a pattern.
+own folder. Process ids (``"pid": 15385``) and the seconds ``ddb check`` took are the only
+values compared as a pattern.
 
 A block is *live* when its output depends on a running cluster (ports and process ids of
 nodes, ``ddb nodes``, ``kill``) or changes the checkout (``make``, ``git``): those are not run
@@ -121,7 +122,9 @@ def run_on_a_terminal(script: str, cwd: Path, env: dict[str, str]) -> str:
 
 
 def normalise(lines: list[str]) -> list[str]:
-    return [re.sub(r'"pid": \d+', '"pid": PID', line) for line in lines]
+    """Process ids and the seconds a check took are compared as patterns, not as values."""
+    lines = [re.sub(r'"pid": \d+', '"pid": PID', line) for line in lines]
+    return [re.sub(r"(: checked .* in )\d+\.\d\d s$", r"\1T s", line) for line in lines]
 
 
 def test_every_page_with_commands_has_its_blocks_run_or_explained() -> None:
@@ -154,7 +157,8 @@ async def test_each_command_prints_what_the_page_shows(
     url = DEFAULT_URL
     if page.name in SERVERS:
         url = await processes.start(*SERVERS[page.name], "--port", "0").started()
-    (tmp_path / "stages").symlink_to(ROOT / "stages")  # the pages run from the project folder
+    for folder in ("stages", "workbench", "docs"):  # the pages run from the project folder
+        (tmp_path / folder).symlink_to(ROOT / folder)
     bin_dir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "DDB_URL": url}
 

@@ -34,6 +34,12 @@ PURE = [
     "workbench.sim.nemesis",
     "workbench.sim.trials",
     "workbench.sim.svg",
+    "workbench.history.events",
+    "workbench.history.edn",
+    "workbench.history.register",
+    "workbench.history.linear",
+    "workbench.history.checker",
+    "workbench.history.svg",
 ]
 FORBIDDEN = ("asyncio", "aiohttp")
 

@@ -8,8 +8,14 @@ from pathlib import Path
 
 import pytest
 
+import workbench.history
 from tests.workbench.histories import valid_history
 from workbench.harness import run_ddb
+from workbench.history.events import FUNCTIONS, MAX_PROCESS, TYPES
+from workbench.history.figures import DOCS, write_all
+
+DOCS_FIGURES = DOCS / "figures"
+SCHEMA = Path(workbench.history.__file__).with_name("history.schema.json")
 
 STALE = [
     {"process": 0, "type": "invoke", "f": "write", "key": "x", "value": 1},
@@ -159,3 +165,17 @@ def test_a_missing_file_and_a_bad_flag_exit_3_too(tmp_path: Path) -> None:
     flag = run_ddb("check", "--max-steps", "lots", str(tmp_path / "nope.jsonl"))
     assert flag.returncode == 3
     assert "'lots' is not a whole number greater than 0" in flag.stderr.decode()
+
+
+def test_the_json_schema_names_what_the_reader_accepts() -> None:
+    schema = json.loads((SCHEMA).read_text())
+    assert tuple(schema["properties"]["type"]["enum"]) == TYPES
+    assert tuple(schema["properties"]["f"]["enum"]) == FUNCTIONS
+    assert schema["properties"]["process"]["maximum"] == MAX_PROCESS
+
+
+def test_the_figures_in_the_docs_are_what_the_checker_draws_today(tmp_path: Path) -> None:
+    for path in write_all(tmp_path):
+        committed = DOCS_FIGURES / path.name
+        assert committed.exists(), f"run `make figures` to create {committed}"
+        assert path.read_bytes() == committed.read_bytes(), f"run `make figures`: {path.name}"

@@ -76,7 +76,7 @@ class Operation:
     node: str | None = None
 
     def __str__(self) -> str:
-        """``p3 write 17 (lines 5-9)``: who did what, and when, as the history says."""
+        """``p3 write 17 k1 at n2 (lines 5-9)``: who did what, where and when."""
         if self.f == "cas":
             what = f"cas {_show(self.value[0])}->{_show(self.value[1])}"
         elif self.f == "delete":
@@ -85,7 +85,8 @@ class Operation:
             what = f"{self.f} {_show(self.value)}"
         key = "" if self.key is None else f" {self.key}"
         ret = "end, info" if self.ret == NEVER else str(int(self.ret))
-        return f"p{self.process} {what}{key} (lines {self.call}-{ret})"
+        node = "" if self.node is None else f" at {self.node}"
+        return f"p{self.process} {what}{key}{node} (lines {self.call}-{ret})"
 
 
 # --8<-- [end:operation]

@@ -77,14 +77,17 @@ def history_svg(ops: Sequence[Operation], verdict: KeyVerdict) -> str:
     word = {True: "linearizable", False: "not linearizable", None: "unknown"}[verdict.linearizable]
     key = "(no key)" if verdict.key is None else verdict.key
     drawing.text(10, 22, f"key {key}: {word}", ' font-weight="bold" font-size="14"')
+    notes = []
     if verdict.stuck is not None:
-        drawing.text(
-            10,
-            42,
-            f"red: cannot be placed after the longest order that works "
-            f"(dots, {len(verdict.order)} operations)",
-            ' font-size="11"',
+        notes.append(
+            f"red: cannot be placed after the longest order that works (dots, "
+            f"{len(verdict.order)} operations)"
         )
+    else:
+        notes.append("dots: one linearization point per operation, in the order found")
+    if any(op.ret == NEVER for op in ops):
+        notes.append("pale: info, no answer; it may take effect any time after its call")
+    drawing.text(10, 42, "; ".join(notes), ' font-size="11"')
     drawing.text(
         LEFT,
         height - 8,
