@@ -9,7 +9,7 @@ What the commands talk to is started fresh for the page: ``ddb v1 server`` for t
 registry for the v2 page, on a free port. ``http://127.0.0.1:8080`` is rewritten to it, in the
 commands and in the expected output, ``$DDB_URL`` points at it, and ``/tmp/`` becomes the test's
 own folder. Process ids (``"pid": 15385``) and the seconds ``ddb check`` took are the only
-values compared as a pattern.
+values compared as a pattern (and the seconds a workload ran).
 
 A block is *live* when its output depends on a running cluster (ports and process ids of
 nodes, ``ddb nodes``, ``kill``) or changes the checkout (``make``, ``git``): those are not run
@@ -50,7 +50,11 @@ LIVE = {
     r"^ddb lab ": "needs root and a lab of real processes: tests/v2_1_election/test_lab.py",
 }
 # The server each page's commands talk to (on 8080 in the docs).
-SERVERS = {"v1-kv.md": ("v1", "server"), "v2-registry.md": ("v2", "registry")}
+SERVERS = {
+    "v1-kv.md": ("v1", "server"),
+    "v2-registry.md": ("v2", "registry"),
+    "checking.md": ("v1", "server"),
+}
 # How many blocks of each page must run, so that a change to the rules cannot skip them all.
 AT_LEAST = {
     "v1-kv.md": 3,
@@ -58,6 +62,7 @@ AT_LEAST = {
     "v2-1-election.md": 1,
     "majority-vote.md": 2,
     "simulation.md": 8,
+    "checking.md": 5,
 }
 
 
@@ -124,7 +129,8 @@ def run_on_a_terminal(script: str, cwd: Path, env: dict[str, str]) -> str:
 def normalise(lines: list[str]) -> list[str]:
     """Process ids and the seconds a check took are compared as patterns, not as values."""
     lines = [re.sub(r'"pid": \d+', '"pid": PID', line) for line in lines]
-    return [re.sub(r"(: checked .* in )\d+\.\d\d s$", r"\1T s", line) for line in lines]
+    lines = [re.sub(r"(: checked .* in )\d+\.\d\d s$", r"\1T s", line) for line in lines]
+    return [re.sub(r"^(recorded .* in )\d+\.\d s:", r"\1T s:", line) for line in lines]
 
 
 def test_every_page_with_commands_has_its_blocks_run_or_explained() -> None:

@@ -112,3 +112,34 @@ def valid_history(operations: int, keys: int = 10, clients: int = 5, seed: int =
         timed.append((call, event(client, "invoke", f, key, called)))
         timed.append((ret, event(client, kind, f, key, value)))
     return [line for _, line in sorted(timed)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tests.workbench.histories --seeds N``: the search against every order, on
+    N random histories of 3 to 7 operations (the suite runs 1,500; this is the long run)."""
+    import argparse
+    import time
+
+    from workbench.history.checker import check, read_history
+
+    parser = argparse.ArgumentParser(prog="python -m tests.workbench.histories")
+    parser.add_argument("--seeds", type=int, default=20_000)
+    args = parser.parse_args(argv)
+    started, disagreed, linearizable = time.monotonic(), [], 0
+    for seed in range(args.seeds):
+        rng = random.Random(seed)
+        ops = read_history(random_history(rng, max_ops=rng.randint(3, 7)))
+        expected = brute_force(ops)
+        linearizable += expected
+        if check(ops).linearizable != expected:
+            disagreed.append(seed)
+    seconds = time.monotonic() - started
+    print(
+        f"{args.seeds} histories ({linearizable} linearizable) in {seconds:.0f} s: "
+        f"{len(disagreed)} disagreements{': seeds ' + str(disagreed[:10]) if disagreed else ''}"
+    )
+    return 1 if disagreed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -154,7 +154,7 @@ def test_a_bad_file_is_one_line_with_its_line_number_and_exit_3(tmp_path: Path, 
     assert result.returncode == 3
     assert result.stdout == b""
     (line,) = result.stderr.decode().splitlines()
-    assert line.startswith(f"ddb check: error: {tmp_path / 'bad.jsonl'}, ")
+    assert line.startswith(f"ddb: error: {tmp_path / 'bad.jsonl'}, ")
     assert message in line
 
 

@@ -26,7 +26,7 @@ SHOWN = 8  # of the longest order, the last operations printed
 
 
 def bad_input(message: str) -> int:
-    print(f"ddb check: error: {message}", file=sys.stderr)
+    print(f"ddb: error: {message}", file=sys.stderr)
     return BAD_INPUT
 
 

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         with open(args.out, "w", encoding="utf-8") as out:
             recorder = asyncio.run(run_workload(config, out, progress))
     except OSError as exc:
-        print(f"ddb workload: error: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        print(f"ddb: error: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
         return check_cli.BAD_INPUT
     if progress is not None:
         sys.stderr.write("\r\x1b[K")
