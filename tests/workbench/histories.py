@@ -1,4 +1,7 @@
-"""Small random histories, and a checker that tries every order: the real one's referee."""
+"""Small random histories, and a checker that tries every order: the real one's referee.
+
+A correct register's own histories, for size, are :func:`workbench.history.synthetic.valid_history`.
+"""
 
 from __future__ import annotations
 
@@ -76,42 +79,6 @@ def _registers_allow(order: tuple[Operation, ...]) -> bool:
             return False
         state[op.key] = after
     return True
-
-
-def valid_history(operations: int, keys: int = 10, clients: int = 5, seed: int = 0) -> list[str]:
-    """A history a correct register really produced: each operation takes effect at a random
-    instant between its call and its return, and the register is applied in that order."""
-    rng = random.Random(seed)
-    free_at = [0.0] * clients
-    planned = []
-    for number in range(1, operations + 1):
-        client = rng.randrange(clients)
-        call = free_at[client] + rng.random()
-        point = call + rng.random()
-        free_at[client] = ret = point + rng.random()
-        f = rng.choice(["read", "write", "write", "cas"])
-        planned.append((call, point, ret, client, f, f"k{rng.randrange(keys)}", number))
-    store: dict[str, int] = {}
-    answers = {}
-    for *_, f, key, number in sorted(planned, key=lambda p: p[1]):
-        if f == "read":
-            answers[number] = ("ok", store.get(key))
-        elif f == "write":
-            store[key] = number
-            answers[number] = ("ok", number)
-        else:
-            expected = store.get(key) if rng.random() < 0.5 else -1
-            kind = "ok" if store.get(key) == expected else "fail"
-            if kind == "ok":
-                store[key] = number
-            answers[number] = (kind, [expected, number])
-    timed = []
-    for call, _, ret, client, f, key, number in planned:
-        kind, value = answers[number]
-        called = None if f == "read" else value
-        timed.append((call, event(client, "invoke", f, key, called)))
-        timed.append((ret, event(client, kind, f, key, value)))
-    return [line for _, line in sorted(timed)]
 
 
 def main(argv: list[str] | None = None) -> int:

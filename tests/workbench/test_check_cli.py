@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import workbench.history
-from tests.workbench.histories import valid_history
 from workbench.harness import run_ddb
 from workbench.history.events import FUNCTIONS, MAX_PROCESS, TYPES
 from workbench.history.figures import DOCS, write_all
+from workbench.history.synthetic import valid_history
 
 DOCS_FIGURES = DOCS / "figures"
 SCHEMA = Path(workbench.history.__file__).with_name("history.schema.json")

@@ -10,9 +10,9 @@ import json
 
 import pytest
 
-from tests.workbench.histories import valid_history
 from workbench.history.checker import check, read_history
 from workbench.history.linear import check_key
+from workbench.history.synthetic import valid_history
 
 
 def history(text: str) -> list[str]:
