@@ -1,4 +1,5 @@
-"""Helpers shared by every stage's tests: polling with a deadline, and real processes.
+"""Helpers shared by every stage's tests and the benchmarks: polling with a deadline, and real
+processes.
 
 ``wait_until`` replaces every ``sleep``: it polls a condition until it holds or a
 deadline passes, and then fails with a message that says what was awaited.
