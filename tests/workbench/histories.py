@@ -21,7 +21,7 @@ def random_history(rng: random.Random, max_ops: int = 6) -> list[str]:
     """A few processes over one or two keys, calling and returning in a random interleaving;
     values from a small set, so that both verdicts come up often."""
     keys = ["a", "b"][: rng.randint(1, 2)]
-    values = [None, 1, 2]
+    values = [None, 1, 2, True]  # True == 1 in Python: the checker must tell them apart
     lines: list[str] = []
     open_calls: dict[int, tuple[str, str, object]] = {}
     next_process, calls = rng.randint(2, 3), 0
@@ -31,7 +31,7 @@ def random_history(rng: random.Random, max_ops: int = 6) -> list[str]:
         if calls < max_ops and idle and (not open_calls or rng.random() < 0.5):
             process = rng.choice(idle)
             f, key = rng.choice(["read", "write", "write", "cas", "delete"]), rng.choice(keys)
-            value = {"read": None, "write": rng.choice([1, 2, 3]), "delete": None}.get(f)
+            value = {"read": None, "write": rng.choice([1, 2, 3, True]), "delete": None}.get(f)
             if f == "cas":
                 value = [rng.choice(values), rng.choice([1, 2, 3])]
             open_calls[process] = (f, key, value)

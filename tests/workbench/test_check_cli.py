@@ -49,7 +49,7 @@ def test_a_stale_read_exits_1_naming_the_read_and_the_order_before_it(tmp_path: 
     assert lines[:4] == [
         "not linearizable: key x, 2 operations",
         "  cannot place: p1 read missing x (lines 3-4)",
-        "  after the longest order that works (1 operations):",
+        "  after the longest order that works (1 operation):",
         "    p0 write 1 x (lines 1-2)",
     ]
     assert "#ef9a9a" in (tmp_path / "h.svg").read_text()
@@ -93,6 +93,30 @@ def test_jepsen_edn_histories_are_read_and_the_nemesis_is_skipped(tmp_path: Path
     result = run_ddb("check", str(path))
     assert result.returncode == 1
     assert "cannot place: p2 read 3 (lines 6-7)" in result.stdout.decode()
+
+
+def test_knossos_files_independent_keys_and_nil_reads_are_read_as_jepsen_means_them(
+    tmp_path: Path,
+) -> None:
+    """Knossos's data files are one vector of maps, one per line; ``jepsen.independent`` puts
+    the key in the value; a read of nil read something unknown (Knossos's register model)."""
+    path = tmp_path / "knossos.edn"
+    path.write_text(
+        "; a comment first\n"
+        "[{:process 0, :type :invoke, :f :write, :value [:a 1]}\n"
+        " {:process 0, :type :ok, :f :write, :value [:a 1]}\n"
+        " {:process 1, :type :invoke, :f :read, :value [:a nil]}\n"
+        " {:process 1, :type :ok, :f :read, :value [:a nil]}\n"
+        " {:process 2, :type :invoke, :f :read, :value nil, :time 5}\n"
+        " {:process 2, :type :info, :f :read, :error {:via [{:type java.net.SocketTimeoutException,"
+        ' :message "timed out"}]}}\n'
+        " {:process 3, :type :invoke, :f :cas, :value [:a [1 2]]}\n"
+        " {:process 3, :type :ok, :f :cas, :value [:a [1 2]]}]\n"
+    )
+    result = run_ddb("check", "--json", str(path))
+    verdict = json.loads(result.stdout)
+    assert result.returncode == 0, result.stderr
+    assert (verdict["operations"], verdict["keys"]) == (2, 1)  # the nil read constrains nothing
 
 
 BAD = {
@@ -141,8 +165,35 @@ BAD = {
         "line 1: 'process' must be a whole number",
     ),
     "EDN this reader does not know": (
-        ["{:process 0, :type :invoke, :f #{:read}}"],
+        ["{:process 0, :type :invoke, :f :write, :value 1.5}"],
         "line 1: not EDN",
+    ),
+    "a 5,000-digit number": (
+        ['{"process": 0, "type": "invoke", "f": "write", "value": ' + "9" * 5000 + "}"],
+        "line 1: not JSON that can be read",
+    ),
+    "2,000 brackets deep": (
+        ['{"process": 0, "value": ' + "[" * 2000 + "]" * 2000 + "}"],
+        "line 1: not JSON that can be read",
+    ),
+    "a completion that changes its value": (
+        [
+            {"process": 0, "type": "invoke", "f": "write", "value": 1},
+            {"process": 0, "type": "ok", "f": "write", "value": 2},
+        ],
+        "line 2: this write returns 2, but its call (line 1) was for 1",
+    ),
+    "a read that does not say what it read": (
+        [{"process": 0, "type": "invoke", "f": "read"}, {"process": 0, "type": "ok", "f": "read"}],
+        "line 2: a read's ok must say what it read",
+    ),
+    "a key that is not UTF-8 text": (
+        ['{"process": 0, "type": "invoke", "f": "read", "key": "\\ud800"}'],
+        "line 1: 'key' is not text that UTF-8 can encode",
+    ),
+    "EDN nested too deep": (
+        ["{:process 0, :value " + "[" * 40 + "]" * 40 + "}"],
+        "nested more than 32 deep",
     ),
 }
 

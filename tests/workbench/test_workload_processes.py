@@ -52,6 +52,18 @@ async def test_one_v1_server_gives_a_linearizable_history(
     assert sum(e["type"] == "ok" for e in events) == 2000
     assert {e["f"] for e in events} == {"read", "write"}
     assert (tmp_path / "h.svg").read_text().startswith("<svg")
+    again, output, later = await workload(tmp_path, url, "--operations", "300")
+    assert again == 0, output  # fresh keys: the second run reads nothing of the first
+    assert {e["key"] for e in events}.isdisjoint({e["key"] for e in later})
+
+
+async def test_a_url_where_nothing_succeeds_is_an_error_not_a_history(
+    processes: Processes, tmp_path: Path
+) -> None:
+    url = await processes.start("v1", "server", "--port", "0").started()
+    status, output, _ = await workload(tmp_path, f"{url}/not-the-kv", "--operations", "40")
+    assert status == 3
+    assert "ddb: error: none of 40 operations succeeded" in output
 
 
 async def test_three_v2_1_nodes_with_their_own_stores_are_not_linearizable(

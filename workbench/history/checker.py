@@ -16,7 +16,7 @@ from workbench.history.edn import read_edn
 from workbench.history.events import Operation, operations, read_jsonl
 from workbench.history.linear import DEFAULT_STEPS, KeyVerdict, check_key
 
-_EDN = re.compile(r"\s*\{\s*:")  # {:process 0, ...} rather than {"process": 0, ...}
+_EDN = re.compile(r"\s*\[?\s*\{\s*:")  # {:process 0, ...}, not {"process": 0, ...}
 
 
 def read_history(lines: Iterable[str]) -> list[Operation]:

@@ -69,7 +69,8 @@ def explain(key: KeyVerdict) -> list[str]:
     lines = [f"not linearizable: key {name}, {key.operations} operations"]
     if key.stuck is not None:
         lines.append(f"  cannot place: {key.stuck}")
-    lines.append(f"  after the longest order that works ({len(key.order)} operations):")
+    count = f"{len(key.order)} operation{'s' * (len(key.order) != 1)}"
+    lines.append(f"  after the longest order that works ({count}):")
     if len(key.order) > SHOWN:
         lines.append(f"    ... {len(key.order) - SHOWN} before")
     lines += [f"    {op}" for op in key.order[-SHOWN:]] or ["    (none: it cannot come first)"]
@@ -100,7 +101,10 @@ def run_check(args: argparse.Namespace) -> int:
     seconds = time.monotonic() - started
     if args.svg is not None:
         for key in verdict.failed[:1] or verdict.keys[:1]:
-            args.svg.write_text(history_svg([o for o in ops if o.key == key.key], key))
+            try:
+                args.svg.write_text(history_svg([o for o in ops if o.key == key.key], key))
+            except OSError as exc:
+                return bad_input(f"cannot write {args.svg}: {exc.strerror}")
     if args.json:
         print(json.dumps(verdict_json(verdict, seconds), indent=2))
     else:

@@ -53,6 +53,7 @@ class Event:
     key: str | None
     value: Any
     node: str | None = None
+    unknown: bool = False  # a read whose value nobody knows (Knossos's nil read)
 
 
 # --8<-- [start:operation]
@@ -92,20 +93,55 @@ class Operation:
 # --8<-- [end:operation]
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equal, and of the same type (``True == 1`` in Python, but not in a history)."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
+
+
+def _json(value: Any) -> str:
+    return json.dumps(list(value) if isinstance(value, tuple) else value)
+
+
 def _show(value: Value) -> str:
     return "missing" if value is None else json.dumps(value)
 
 
+MAX_TEXT = 10_000  # characters in a key, a node's name or a value
+
+
+def _text(line: int, text: str, what: str) -> str:
+    if len(text) > MAX_TEXT:
+        raise HistoryError(line, f"{what} is {len(text)} characters long; at most {MAX_TEXT}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, such as "\ud800"
+        raise HistoryError(line, f"{what} is not text that UTF-8 can encode") from None
+    return text
+
+
 def _value(line: int, value: Any, what: str) -> Value:
-    if value is None or isinstance(value, int | str | bool):
+    if isinstance(value, str):
+        return _text(line, value, what)
+    if value is None or isinstance(value, int | bool):
         return value
     raise HistoryError(
         line, f"{what} must be a number, a string, true, false or null, not {value!r}"
     )
 
 
-def event(line: int, data: Any) -> Event:
-    """One event, from one decoded line, or a :class:`HistoryError` saying what is wrong."""
+def _optional_text(line: int, data: dict[str, Any], field: str) -> str | None:
+    value = data.get(field)
+    if value is not None and not isinstance(value, str):
+        raise HistoryError(line, f"'{field}' must be a string, not {value!r}")
+    return None if value is None else _text(line, value, f"'{field}'")
+
+
+def event(line: int, data: Any, unknown_nil_reads: bool = False) -> Event:
+    """One event, from one decoded line, or a :class:`HistoryError` saying what is wrong.
+    ``unknown_nil_reads``: a read that returned nil read *something* unknown (Knossos's
+    rule for its EDN histories), rather than a missing key."""
     if not isinstance(data, dict):
         raise HistoryError(line, 'an event is an object such as {"process": 0, "type": ...}')
     process = data.get("process")
@@ -116,20 +152,21 @@ def event(line: int, data: Any) -> Event:
         raise HistoryError(line, f"'type' must be one of {', '.join(TYPES)}, not {kind!r}")
     if f not in FUNCTIONS:
         raise HistoryError(line, f"'f' must be one of {', '.join(FUNCTIONS)}, not {f!r}")
-    key = data.get("key")
-    if key is not None and not isinstance(key, str):
-        raise HistoryError(line, f"'key' must be a string, not {key!r}")
-    node = data.get("node")
-    if node is not None and not isinstance(node, str):
-        raise HistoryError(line, f"'node' must be a string, not {node!r}")
+    key, node = _optional_text(line, data, "key"), _optional_text(line, data, "node")
+    moment = data.get("time")
+    if moment is not None and (isinstance(moment, bool) or not isinstance(moment, int)):
+        raise HistoryError(line, f"'time' must be a whole number of nanoseconds, not {moment!r}")
     value = data.get("value")
+    if f == "read" and kind == "ok" and "value" not in data:
+        raise HistoryError(line, "a read's ok must say what it read: 'value' (null: missing)")
     if f == "cas" and (kind == "invoke" or value is not None):
         if not (isinstance(value, list) and len(value) == 2):
             raise HistoryError(line, "a cas's 'value' is [expected, new]")
         value = (_value(line, value[0], "expected"), _value(line, value[1], "new"))
     elif f != "cas":
         value = _value(line, value, "'value'")
-    return Event(line, process, kind, f, key, value, node)
+    unknown = unknown_nil_reads and f == "read" and kind == "ok" and value is None
+    return Event(line, process, kind, f, key, value, node, unknown)
 
 
 def read_jsonl(lines: Iterable[str]) -> Iterator[Event]:
@@ -141,6 +178,8 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[Event]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise HistoryError(number, f"not JSON ({exc.msg}, column {exc.colno})") from None
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit number; 10,000 brackets
+            raise HistoryError(number, f"not JSON that can be read: {str(exc)[:80]}") from None
         yield event(number, data)
 
 
@@ -154,7 +193,7 @@ def operations(events: Iterable[Event]) -> list[Operation]:
 
     def add(call: Event, ret: float, status: str, value: Any, node: str | None) -> None:
         if call.f == "read" and status == "info":
-            return  # an unknown read constrains nothing
+            return  # a read without an answer constrains nothing
         found.append(
             Operation(
                 len(found), call.process, call.f, call.key, value, call.line, ret, status, node
@@ -188,6 +227,14 @@ def operations(events: Iterable[Event]) -> list[Operation]:
                 f"this {e.f} of {e.key!r} returns a call that was a "
                 f"{call.f} of {call.key!r} (line {call.line})",
             )
+        if e.f in ("write", "cas") and e.value is not None and not _same(e.value, call.value):
+            raise HistoryError(
+                e.line,
+                f"this {e.f} returns {_json(e.value)}, but its call (line "
+                f"{call.line}) was for {_json(call.value)}",
+            )
+        if e.type == "ok" and e.unknown:
+            continue  # it read something, nobody knows what: it constrains nothing
         if e.type == "ok":
             value = e.value if call.f == "read" else call.value
             add(call, e.line, "ok", value, e.node)

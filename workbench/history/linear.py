@@ -100,7 +100,7 @@ def check_key(
     entries = _Entries(ops)
     state: Value = None  # every key starts missing
     placed = 0  # the set of operations placed so far, as the bits of an integer
-    tried: set[tuple[int, Value]] = set()  # (placed, state) pairs already explored
+    tried: set[tuple[int, type, Value]] = set()  # (placed, state) already explored
     stack: list[tuple[int, Value]] = []  # each operation placed, and the state before it
     longest: list[int] = []  # the longest order found, and the operation it could not place
     stuck: int | None = None
@@ -112,8 +112,9 @@ def check_key(
         op = (entry - 1) // 2
         if entry % 2 == 1:  # a call: place the operation here, if the register allows it
             allowed, after = step(state, ops[op])
-            if allowed and (placed | 1 << op, after) not in tried:
-                tried.add((placed | 1 << op, after))
+            seen = (placed | 1 << op, type(after), after)  # the type: True == 1 in Python
+            if allowed and seen not in tried:
+                tried.add(seen)
                 stack.append((op, state))
                 state, placed = after, placed | 1 << op
                 entries.lift(op)

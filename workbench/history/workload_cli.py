@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -30,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
         route=args.route,
         reads=args.reads,
         seed=args.seed,
+        key_prefix=f"w{secrets.token_hex(3)}-" if args.key_prefix is None else args.key_prefix,
     )
     progress = show_progress if sys.stderr.isatty() else None
     started = time.monotonic()
@@ -39,8 +41,17 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"ddb: error: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
         return check_cli.BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"\nddb: interrupted; the history so far is in {args.out}", file=sys.stderr)
+        return 130
     if progress is not None:
         sys.stderr.write("\r\x1b[K")
+    if recorder.operations and not recorder.succeeded:
+        print(
+            f"ddb: error: none of {recorder.operations} operations succeeded: are the URLs "
+            "key/value servers that take requests without a token?", file=sys.stderr,
+        )  # fmt: skip
+        return check_cli.BAD_INPUT
     print(
         f"recorded {recorder.operations} operations ({recorder.unknown} unknown, "
         f"{recorder.failed} failed) from {recorder.next_process} processes in "
@@ -57,6 +68,16 @@ def run(args: argparse.Namespace) -> int:
             timeout=args.check_timeout,
         )
     )
+
+
+def share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} must be from 0 to 1")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -106,12 +127,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--reads",
-        type=float,
+        type=share,
         default=0.5,
         metavar="SHARE",
         help="the share of reads, from 0 to 1 (default: %(default)s)",
     )
     parser.add_argument("--seed", type=int, default=0, help="for the random choices")
+    parser.add_argument(
+        "--key-prefix",
+        metavar="TEXT",
+        help="keys are TEXTk0, TEXTk1, ... (default: a fresh prefix for each run, "
+        "such as w3fa9c1-, so that no run reads an earlier run's values)",
+    )
     parser.add_argument(
         "--out",
         type=Path,
