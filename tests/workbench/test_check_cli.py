@@ -11,7 +11,7 @@ import pytest
 import workbench.history
 from workbench.harness import run_ddb
 from workbench.history.events import FUNCTIONS, MAX_PROCESS, TYPES
-from workbench.history.figures import DOCS, write_all
+from workbench.history.figures import DOCS, FIGURES, write_all
 from workbench.history.synthetic import valid_history
 
 DOCS_FIGURES = DOCS / "figures"
@@ -230,3 +230,4 @@ def test_the_figures_in_the_docs_are_what_the_checker_draws_today(tmp_path: Path
         committed = DOCS_FIGURES / path.name
         assert committed.exists(), f"run `make figures` to create {committed}"
         assert path.read_bytes() == committed.read_bytes(), f"run `make figures`: {path.name}"
+    assert len(FIGURES) == len(list(DOCS_FIGURES.glob("history-*.svg")))
