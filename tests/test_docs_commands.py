@@ -154,7 +154,8 @@ async def test_each_command_prints_what_the_page_shows(
     url = DEFAULT_URL
     if page.name in SERVERS:
         url = await processes.start(*SERVERS[page.name], "--port", "0").started()
-    (tmp_path / "stages").symlink_to(ROOT / "stages")  # the pages run from the project folder
+    for folder in ("stages", "workbench", "docs"):  # the pages run from the project folder
+        (tmp_path / folder).symlink_to(ROOT / folder)
     bin_dir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "DDB_URL": url}
 
