@@ -75,7 +75,7 @@ def list_of(item: Check, at_most: int) -> Check:
     passing ``item`` (a list of entries, say); the value is a tuple."""
 
     def check(value: Any) -> tuple[Any, ...]:
-        if not isinstance(value, list):
+        if not isinstance(value, list | tuple):  # a tuple: what to_json gave, before JSON
             raise InvalidMessage(f"expected a list; got {_shown(value)}")
         if len(value) > at_most:
             raise InvalidMessage(f"at most {at_most} items, not {len(value)}")

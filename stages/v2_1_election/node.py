@@ -114,18 +114,17 @@ class ElectionDriver:
         hard state, send the messages (nobody waits for a slow peer), apply what is committed.
         If the verb moved the core's deadline before the loop's next tick, wake the loop."""
         ready = self.elector.ready(sends)
-        if ready.hard_state is not None:
-            self.persist(ready.hard_state)  # on disk before any message that depends on it
+        self.persist(ready)  # on disk before any message that depends on it leaves
         self.send(ready.messages)
         self.apply(ready)
         if self.elector.deadline < self.next_tick:
             self.wake.set()
 
-    def persist(self, state: HardState) -> None:
-        """Keep the core's term and vote; when this returns they survive a crash. Override
-        to keep more (a log's entries, with ``persist`` of a richer :class:`Ready`)."""
-        if self.storage is not None:
-            self.storage.save(state)
+    def persist(self, ready: Ready) -> None:
+        """Keep the core's term and vote, if they changed; when this returns they survive a
+        crash. Override to keep more (the entries a log's core adds to its ``Ready``)."""
+        if ready.hard_state is not None and self.storage is not None:
+            self.storage.save(ready.hard_state)
 
     def send(self, messages: list[Send]) -> None:
         """Hand messages to the peers' lanes. Override to count or route them."""
