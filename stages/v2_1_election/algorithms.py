@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from stages.v2_1_election.bully import BullyElector, ElectionConfig
-from stages.v2_1_election.core import Algorithm, Elector, Storage
+from stages.v2_1_election.core import Algorithm, Elector, HardState
 from stages.v2_1_election.quorum import QuorumConfig, QuorumElector
 
 
@@ -21,7 +21,7 @@ def bully_settings(voters: Iterable[str] | None = None, **timings: Any) -> Elect
 
 
 def new_bully(
-    name: str, config: ElectionConfig, rng: random.Random, now: float, storage: Storage | None
+    name: str, config: ElectionConfig, rng: random.Random, now: float, restored: HardState
 ) -> Elector:
     return BullyElector(name, config, rng, now)  # Bully keeps nothing across a restart
 

@@ -1,49 +1,43 @@
 """The Bully election, with a generation clock, as a pure state machine.
 
-Nothing here reads a clock, sleeps, sends or receives: the caller hands in the
-time (``now``, in seconds) and a seeded :class:`random.Random`, and every verb
-returns the messages to send as a list of :class:`Send`. The same class runs in
-a real node (driven by aiohttp and real timers) and in the deterministic
-simulator (driven by a virtual clock and network).
+Nothing here reads a clock, sleeps, sends or receives: the caller hands in the time
+(``now``, in seconds) and a seeded :class:`random.Random`, and every verb returns the
+messages to send, in a real node as in the simulator. The timings: :mod:`~.bully_config`.
 
 The rules, in one place:
 
 * **Rank** is the node name: a name that sorts later outranks one that sorts
   earlier (``"n3" > "n2"``), as in the original project.
-* On start-up a node is a follower with no leader. It sends Join to the peers
-  it discovers: the leader replies with a Heartbeat, the others with the term
-  they are at, so a newcomer (or a node restarted without memory) never reuses
-  an old term; everyone counts the newcomer as a peer from then on, even before
-  the registry lists it. It waits ``leader_timeout`` for a Heartbeat or Victory and
-  adopts whoever sends one, so a node that joins a cluster with a live leader
-  does not depose it, even if it ranks higher.
+* On start-up a node is a follower with no leader. It sends Join to the peers it
+  discovers: the leader replies with a Heartbeat, the others with the term they are
+  at, so a newcomer (or a node restarted without memory) never reuses an old term;
+  everyone counts the newcomer as a peer from then on, even before the registry lists
+  it. It waits ``leader_timeout`` for a Heartbeat or Victory and adopts whoever sends
+  one, so a node that joins a cluster with a live leader does not depose it.
 * A follower that hears nothing from its leader for ``leader_timeout`` starts an
   election: it moves to a new term and sends Election to every higher peer.
-* A candidate that gets no Answer within ``answer_timeout`` wins: Victory to
-  every peer, then a Heartbeat every ``heartbeat_interval``. A candidate that
-  was answered waits ``victory_timeout`` for a Victory, and starts a new
-  election if none comes.
-* A node that receives Election from a lower-ranked node answers it and starts
-  its own election; a leader answers and re-asserts itself with a Victory (an
-  Election from a newer term, though, first makes the leader step down). An
-  Election from an older term, or one that reaches a follower of a leader of the
-  same term, is stale (the sender missed a Victory): it is answered, and the
-  answer's term brings the sender up to date, but it starts nothing.
-* **Generation clock**: every message carries the sender's term. A node that
-  sees a newer term adopts it, and a leader or candidate steps down at once.
-  Heartbeats and Victories from an older term are rejected with a NewerTerm
-  reply. Terms only grow.
-* A leader that shuts down (``resign``) sends Resign to every peer. The highest
-  node that remains starts an election at once; the others wait for its Victory
-  as they would for a leader's heartbeat, so the hand-off takes one election
-  (about ``answer_timeout``), not a ``leader_timeout`` of silence first.
+* A candidate that gets no Answer within ``answer_timeout`` wins: Victory to every
+  peer, then a Heartbeat every ``heartbeat_interval``. A candidate that was answered
+  waits ``victory_timeout`` for a Victory, and starts a new election if none comes.
+* A node that receives Election from a lower-ranked node answers it and starts its
+  own election; a leader answers and re-asserts itself with a Victory (an Election
+  from a newer term, though, first makes the leader step down). An Election from an
+  older term, or one that reaches a follower of a leader of the same term, is stale
+  (the sender missed a Victory): it is answered, and the answer's term brings the
+  sender up to date, but it starts nothing.
+* **Generation clock**: every message carries the sender's term. A node that sees a
+  newer term adopts it, and a leader or candidate steps down at once. Heartbeats and
+  Victories from an older term are rejected with a NewerTerm reply. Terms only grow.
+* A leader that shuts down (``resign``) sends Resign to every peer. The highest node
+  that remains starts an election at once; the others wait for its Victory as they
+  would for a leader's heartbeat, so the hand-off takes one election (about
+  ``answer_timeout``), not a ``leader_timeout`` of silence first.
 * A node that was not running for a while (``resumed``) waits two heartbeat
   intervals before trusting a deadline that passed while it slept.
-* **Nothing from outside is taken on trust**: a message "from" this very node
-  is ignored (nodes never message themselves), a term never passes
-  :data:`MAX_TERM` (a node that would need a larger one stays where it is), and
-  a Join's sender that the registry does not list counts as a peer only for
-  ``join_grace`` seconds, so made-up names cannot pile up.
+* **Nothing from outside is taken on trust**: a message "from" this very node is
+  ignored (nodes never message themselves), a term never passes :data:`MAX_TERM`
+  (a node that would need a larger one stays where it is), and a Join's sender that
+  the registry does not list counts as a peer only for ``join_grace`` seconds.
 """
 
 from __future__ import annotations
@@ -51,9 +45,9 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from stages.v2_1_election.core import ConfigError, Role, Send, Timings, cannot_be_real
+from stages.v2_1_election.bully_config import ElectionConfig
+from stages.v2_1_election.core import ConfigError, Ready, Role, Send, Timings, cannot_be_real
 from stages.v2_1_election.messages import (
     MAX_TERM,
     Answer,
@@ -66,65 +60,9 @@ from stages.v2_1_election.messages import (
     Victory,
 )
 
+__all__ = ["BullyElector", "ConfigError", "ElectionConfig", "Role", "Send", "outranks"]
+
 log = logging.getLogger(__name__)
-
-
-# --8<-- [start:config]
-@dataclass(frozen=True)
-class ElectionConfig:
-    """The election's timings, in seconds. The defaults fail over in under a second."""
-
-    heartbeat_interval: float = 0.1  # leader -> followers
-    leader_timeout: float = 0.5  # five missed heartbeats, as in the original
-    answer_timeout: float = 0.2  # how long a candidate waits for a higher node to answer
-    victory_timeout: float = 0.5  # how long an answered candidate waits for the Victory
-    jitter: float = 0.2  # followers wait leader_timeout * (1 + up to jitter), at random
-
-    @property
-    def join_grace(self) -> float:
-        """How long a Join's sender counts as a peer before the registry lists it.
-
-        A node looks at the registry twice per ``leader_timeout``, so a real newcomer
-        is listed well within this; a made-up name drops out after it.
-        """
-        return 4 * self.leader_timeout
-
-    def __post_init__(self) -> None:
-        for field in ("heartbeat_interval", "leader_timeout", "answer_timeout", "victory_timeout"):
-            if not getattr(self, field) > 0:
-                raise ConfigError(f"{field} must be greater than 0, not {getattr(self, field)}")
-        if not 0 <= self.jitter <= 1:
-            raise ConfigError(f"jitter must be between 0 and 1, not {self.jitter}")
-        if self.leader_timeout < 3 * self.heartbeat_interval:
-            raise ConfigError(
-                f"leader_timeout ({self.leader_timeout}s) must be at least 3 times "
-                f"heartbeat_interval ({self.heartbeat_interval}s), or one late heartbeat "
-                "would start an election"
-            )
-        if self.victory_timeout < self.answer_timeout:
-            raise ConfigError(
-                f"victory_timeout ({self.victory_timeout}s) must be at least answer_timeout "
-                f"({self.answer_timeout}s): the node that answered needs that long to win"
-            )
-
-    def timings(self) -> Timings:
-        """What the node and the simulator need to know (see :class:`~.core.Timings`).
-
-        Once the faults stop, a follower notices its leader is gone within
-        ``leader_timeout * (1 + jitter)``; the election then takes at most
-        ``answer_timeout`` (nobody above answers) plus ``victory_timeout`` (somebody
-        did, and its own election runs); 0.1 s covers latency and the 10 ms tick.
-        """
-        detect = self.leader_timeout * (1 + self.jitter)
-        return Timings(
-            heartbeat_interval=self.heartbeat_interval,
-            message_timeout=self.answer_timeout,
-            leader_timeout=self.leader_timeout,
-            liveness_bound=round(detect + self.answer_timeout + self.victory_timeout + 0.1, 6),
-        )
-
-
-# --8<-- [end:config]
 
 
 def outranks(a: str, b: str) -> bool:
@@ -137,20 +75,11 @@ class BullyElector:
 
     algorithm = "bully"
     voter = True  # every node may lead: the highest live name wins
-    messages: tuple[type[Message], ...] = (  # on the wire
-        Heartbeat,
-        Election,
-        Answer,
-        Victory,
-        Join,
-        NewerTerm,
-        Resign,
-    )
+    messages: tuple[type[Message], ...] = (Heartbeat, Election, Answer, Victory, Join, NewerTerm)
+    messages += (Resign,)  # on the wire
 
     def __init__(self, name: str, config: ElectionConfig, rng: random.Random, now: float) -> None:
-        self.name = name
-        self.config = config
-        self.rng = rng
+        self.name, self.config, self.rng = name, config, rng
         self.term = 0
         self.role = Role.FOLLOWER
         self.leader: str | None = None
@@ -181,12 +110,8 @@ class BullyElector:
         if self.role is Role.CANDIDATE:
             log.info("%s heard no victory at term %d; trying again", self.name, self.term)
         else:
-            log.info(
-                "%s heard nothing from %s for %.2fs",
-                self.name,
-                self.leader or "any leader",
-                self.config.leader_timeout,
-            )
+            silent, wait = self.leader or "any leader", self.config.leader_timeout
+            log.info("%s heard nothing from %s for %.2fs", self.name, silent, wait)
         return self.become_candidate(now)
 
     # --8<-- [end:tick]
@@ -244,6 +169,10 @@ class BullyElector:
         return sends
 
     # --8<-- [end:resign]
+
+    def ready(self, messages: list[Send]) -> Ready:
+        """Bully keeps nothing across a restart: there is never a hard state to persist."""
+        return Ready(None, messages)
 
     # -- one handler per message kind ----------------------------------------------------
 
@@ -330,12 +259,8 @@ class BullyElector:
         self.role, self.leader, self.answered = Role.CANDIDATE, None, False
         self.deadline = now + self.config.answer_timeout
         higher = sorted(peer for peer in self.peers if outranks(peer, self.name))
-        log.info(
-            "%s became candidate at term %d, asking %s",
-            self.name,
-            self.term,
-            ", ".join(higher) or "nobody (no higher peer)",
-        )
+        asked = ", ".join(higher) or "nobody (no higher peer)"
+        log.info("%s became candidate at term %d, asking %s", self.name, self.term, asked)
         # Even with nobody to ask, wait answer_timeout before winning: a node just back
         # from a pause may be catching up on messages, and one of them may be the
         # Victory of a leader already chosen for this very term.

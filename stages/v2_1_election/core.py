@@ -2,9 +2,11 @@
 
 The real node (aiohttp, real timers) and the simulator (virtual clock and network)
 drive an election core through the :class:`Elector` protocol and nothing else. An
-algorithm is a pure state machine: nothing in it reads a clock, sleeps, sends or
-receives. The caller hands in the time (``now``) and every verb returns the messages
-to send, as a list of :class:`Send`.
+algorithm is a pure state machine: nothing in it reads a clock, sleeps, sends, receives
+or writes a file. The caller hands in the time (``now``) and every verb returns the
+messages to send, as a list of :class:`Send`; then ``ready(sends)`` says, as etcd's
+raft ``Ready`` does, what the driver must do and in which order: persist the core's
+:class:`HardState` if it changed, then send. A vote is on disk before the Vote leaves.
 
 Two algorithms implement it: :mod:`~stages.v2_1_election.bully` (the story of
 version 2.1) and :mod:`~stages.v2_1_election.quorum` (majority vote, as Raft elects).
@@ -17,9 +19,9 @@ import logging
 import math
 import random
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 from stages.v2_1_election.messages import MAX_TERM, Message
 
@@ -43,6 +45,33 @@ class Send:
 
     to: str
     message: Message
+
+
+# --8<-- [start:ready]
+class HardState(NamedTuple):
+    """What a core must find again after a restart: its term, and whom it voted for in it."""
+
+    term: int = 0
+    voted_for: str | None = None
+
+
+@dataclass(frozen=True)
+class Ready:
+    """What a driver does after each verb, in this order (etcd's raft ``Ready``):
+
+    1. persist ``hard_state`` (None: nothing changed), and wait until it is on disk;
+    2. send ``messages``, which may depend on it (a Vote counts once the vote is kept);
+    3. apply what is committed: nothing yet. A replicated log's core (v3.0) hands out a
+       subclass that adds the entries to persist with the hard state and the committed
+       entries to apply after the messages, and its driver overrides ``persist`` and
+       ``apply`` (:class:`~stages.v2_1_election.node.ElectionDriver`).
+    """
+
+    hard_state: HardState | None = None
+    messages: list[Send] = field(default_factory=list)
+
+
+# --8<-- [end:ready]
 
 
 # --8<-- [start:timings]
@@ -130,6 +159,11 @@ class Elector(Protocol):
         """The node is shutting down: what it tells its peers (a leader, that it resigns)."""
         ...
 
+    def ready(self, messages: list[Send]) -> Ready:
+        """After a verb: its ``messages``, and the hard state to persist before them if the
+        verb changed it (each change is handed out once)."""
+        ...
+
 
 # --8<-- [end:elector]
 
@@ -143,15 +177,17 @@ class ElectionSettings(Protocol):
 
 
 class Storage(Protocol):
-    """Where a core keeps what must survive a restart: its term and whom it voted for."""
+    """Where a driver keeps a core's hard state across restarts (``--data-dir``)."""
 
-    def load(self) -> tuple[int, str | None]: ...
+    def load(self) -> HardState: ...
 
-    def save(self, term: int, voted_for: str | None) -> None: ...
+    def save(self, state: HardState) -> None:
+        """When this returns, ``state`` survives a crash."""
+        ...
 
 
-# (name, rng, now, storage) -> a new core; storage None: the core keeps nothing
-ElectorFactory = Callable[[str, random.Random, float, "Storage | None"], Elector]
+# (name, rng, now, restored) -> a new core, from the hard state it kept before a restart
+ElectorFactory = Callable[[str, random.Random, float, HardState], Elector]
 
 
 # --8<-- [start:algorithm]
@@ -162,21 +198,21 @@ class Algorithm:
     ``settings(voters, **overrides)`` makes the algorithm's settings from the names of
     the cluster's voters (a :class:`ConfigError` if they cannot work; an algorithm
     that needs no voters ignores them); ``new_elector(name, settings, rng, now,
-    storage)`` builds one node's core; ``durable``: its cores keep a term and vote that
-    must survive a restart (the node's ``--data-dir``).
+    restored)`` builds one node's core, from the hard state its driver kept; ``durable``:
+    its cores hand out a term and vote that must survive a restart (``--data-dir``).
     """
 
     name: str
     summary: str
     settings: Callable[..., ElectionSettings]
-    new_elector: Callable[[str, Any, random.Random, float, Storage | None], Elector]
+    new_elector: Callable[[str, Any, random.Random, float, HardState], Elector]
     durable: bool = False
 
     def factory(self, settings: ElectionSettings) -> ElectorFactory:
         """A function that builds a fresh core for any node, with these settings."""
 
-        def new_core(name: str, rng: random.Random, now: float, storage: Storage | None) -> Elector:
-            return self.new_elector(name, settings, rng, now, storage)
+        def new_core(name: str, rng: random.Random, now: float, restored: HardState) -> Elector:
+            return self.new_elector(name, settings, rng, now, restored)
 
         return new_core
 

@@ -7,28 +7,38 @@ On the wire each is a JSON object with a ``type``::
     {"type": "newer_term", "sender": "n2", "term": 5, "leader": "n2"}
 
 Parsing is generic: a message type is one dataclass, and its fields say what to
-check (``str``: a node name, ``int``: a term, ``bool``, or ``str | None``). Each
-subclass with a ``kind`` of its own is found by that kind in :data:`MESSAGE_TYPES`.
+check (``str``: a node name, ``int``: a whole number up to :data:`MAX_TERM`, ``bool``,
+or ``str | None``); a field of any other type names its check in the class's
+``checks`` (:func:`list_of` and :func:`object_of` build them, bounded). Nothing is
+registered globally: a node parses what arrives with its algorithm's own types
+(``Elector.messages``, :func:`message_from_json`), so a later stage adds message
+types and fields in its own modules.
 """
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, fields
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import MISSING, Field, dataclass, fields
+from typing import Any, ClassVar, Self
 
 from stages.v2_registry.models import InvalidMessage, check_name
 
-MESSAGE_TYPES: dict[str, type[Message]] = {}  # kind -> class, filled as each class is defined
-
 MAX_TERM = 2**63 - 1  # the largest term: what etcd's raft keeps in a uint64, with room to spare
 
+Check = Callable[[Any], Any]  # a value from JSON -> the field's value, or InvalidMessage
 
-def _term(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TERM:
-        raise InvalidMessage(
-            f"'term' must be a whole number from 0 to 2**63 - 1; got {_shown(value)}"
-        )
-    return value
+
+def whole_number(name: str) -> Check:
+    """The check of an ``int`` field: a whole number from 0 to :data:`MAX_TERM`."""
+
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TERM:
+            raise InvalidMessage(
+                f"{name!r} must be a whole number from 0 to 2**63 - 1; got {_shown(value)}"
+            )
+        return value
+
+    return check
 
 
 def _shown(value: Any) -> str:
@@ -49,7 +59,50 @@ def _optional_name(value: Any) -> str | None:
     return None if value is None else check_name(value)
 
 
-CHECKS = {"str": check_name, "int": _term, "bool": _bool, "str | None": _optional_name}
+# A field's check by its type; "int" is whole_number(the field's name).
+CHECKS: dict[str, Check] = {"str": check_name, "bool": _bool, "str | None": _optional_name}
+
+
+def _type_name(hint: Any) -> str:
+    """``int``, ``"int"`` -> "int": annotations are strings or types, as a module imports."""
+    if isinstance(hint, str):
+        return hint
+    return hint.__name__ if isinstance(hint, type) else str(hint)
+
+
+def list_of(item: Check, at_most: int) -> Check:
+    """The check of a field that holds a JSON list of at most ``at_most`` items, each
+    passing ``item`` (a list of entries, say); the value is a tuple."""
+
+    def check(value: Any) -> tuple[Any, ...]:
+        if not isinstance(value, list | tuple):  # a tuple: what to_json gave, before JSON
+            raise InvalidMessage(f"expected a list; got {_shown(value)}")
+        if len(value) > at_most:
+            raise InvalidMessage(f"at most {at_most} items, not {len(value)}")
+        checked = []
+        for index, each in enumerate(value):
+            try:
+                checked.append(item(each))
+            except InvalidMessage as exc:
+                raise InvalidMessage(f"item {index}: {exc}") from None
+        return tuple(checked)
+
+    return check
+
+
+def object_of(checks: Mapping[str, Check]) -> Check:
+    """The check of a JSON object with exactly these keys, each value passing its check."""
+
+    def check(value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise InvalidMessage(f"expected a JSON object; got {_shown(value)}")
+        if set(value) != set(checks):
+            raise InvalidMessage(
+                f"expected the keys {', '.join(checks)}; got {_shown(list(value))}"
+            )
+        return {key: each(value[key]) for key, each in checks.items()}
+
+    return check
 
 
 # --8<-- [start:messages]
@@ -58,26 +111,52 @@ class Message:
     """What every election message has: who sent it, and at which term."""
 
     kind: ClassVar[str] = "message"
+    checks: ClassVar[Mapping[str, Check]] = {}  # field -> its check, for a type CHECKS lacks
+    _plan: ClassVar[tuple[tuple[str, Check, bool], ...]] = ()  # each field, its check, needed?
     sender: str
     term: int
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         for name, hint in cls.__annotations__.items():  # each field a type parsing checks
-            assert hint.startswith("ClassVar") or hint in CHECKS, f"{name}: cannot check {hint}"
-        if "kind" in cls.__dict__:  # a message type of its own: parse it by its kind
-            MESSAGE_TYPES[cls.kind] = cls
+            kind = _type_name(hint)
+            known = kind in (*CHECKS, "int") or kind.startswith(("ClassVar", "typing.ClassVar"))
+            assert known or name in cls.checks, f"{cls.__name__}.{name}: no check for {hint}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": self.kind, **{name: getattr(self, name) for name in _names(type(self))}}
+        names = (name for name, _, _ in type(self).fields_to_check())
+        return {"type": self.kind, **{name: getattr(self, name) for name in names}}
 
     @classmethod
-    def from_json(cls, data: Any) -> Message:
-        """Parse and validate; ``Heartbeat.from_json`` also insists on a heartbeat."""
-        message = message_from_json(data)
-        if cls is not Message and not isinstance(message, cls):
-            raise InvalidMessage(f"expected a {cls.kind}, got a {message.kind}")
-        return message
+    def from_json(cls, data: Any) -> Self:
+        """Parse and validate a message of this type; raise :class:`InvalidMessage`
+        saying what is wrong."""
+        if not isinstance(data, dict):
+            raise InvalidMessage(f"expected a JSON object, got {type(data).__name__}")
+        if data.get("type") != cls.kind:
+            raise InvalidMessage(f"expected a {cls.kind}, got {_shown(data.get('type'))}")
+        plan = cls.fields_to_check()
+        unknown = set(data) - {"type"} - {name for name, _, _ in plan}
+        if unknown:
+            raise InvalidMessage(f"unknown field(s) for {cls.kind}: {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = {}
+        for name, check, required in plan:
+            if name in data:
+                try:
+                    values[name] = check(data[name])
+                except InvalidMessage as exc:
+                    raise InvalidMessage(f"{cls.kind}.{name}: {exc}") from None
+            elif required:
+                needed = " and ".join(f"'{n}'" for n, _, needs in plan if needs)
+                raise InvalidMessage(f"a {cls.kind} needs {needed}")
+        return cls(**values)
+
+    @classmethod
+    def fields_to_check(cls) -> tuple[tuple[str, Check, bool], ...]:
+        """Each field's name, its check, and whether it must be given; worked out once."""
+        if "_plan" not in cls.__dict__:
+            cls._plan = tuple((f.name, _check(cls, f), _required(f)) for f in fields(cls))
+        return cls._plan
 
 
 @dataclass(frozen=True)
@@ -172,35 +251,24 @@ class HeartbeatAck(Message):
 # --8<-- [end:quorum_messages]
 
 
-_NAMES: dict[type[Message], tuple[str, ...]] = {}  # each message type's field names
-
-
-def _names(cls: type[Message]) -> tuple[str, ...]:
-    if cls not in _NAMES:
-        _NAMES[cls] = tuple(field.name for field in fields(cls))
-    return _NAMES[cls]
-
-
-def message_from_json(data: Any) -> Message:
-    """Parse and validate one message; raise :class:`InvalidMessage` saying what is wrong."""
+def message_from_json(data: Any, types: Iterable[type[Message]]) -> Message:
+    """Parse one message of an algorithm's ``types`` (its ``Elector.messages``), found by its
+    ``type``; raise :class:`InvalidMessage` saying what is wrong."""
     if not isinstance(data, dict):
         raise InvalidMessage(f"expected a JSON object, got {type(data).__name__}")
-    cls = MESSAGE_TYPES.get(data.get("type"))  # type: ignore[arg-type]
-    if cls is None:
-        kinds = ", ".join(MESSAGE_TYPES)
-        raise InvalidMessage(f"'type' must be one of {kinds}; got {data.get('type')!r}")
-    declared = fields(cls)
-    unknown = set(data) - {"type"} - {field.name for field in declared}
-    if unknown:
-        raise InvalidMessage(f"unknown field(s) for {cls.kind}: {', '.join(sorted(unknown))}")
-    values: dict[str, Any] = {}
-    for field in declared:
-        if field.name in data:
-            try:
-                values[field.name] = CHECKS[str(field.type)](data[field.name])
-            except InvalidMessage as exc:
-                raise InvalidMessage(f"{cls.kind}.{field.name}: {exc}") from None
-        elif field.default is MISSING:
-            needed = " and ".join(f"'{f.name}'" for f in declared if f.default is MISSING)
-            raise InvalidMessage(f"a {cls.kind} needs {needed}")
-    return cls(**values)
+    by_kind = {cls.kind: cls for cls in types}
+    kind = data.get("type")
+    if not isinstance(kind, str) or kind not in by_kind:
+        raise InvalidMessage(f"'type' must be one of {', '.join(by_kind)}; got {_shown(kind)}")
+    return by_kind[kind].from_json(data)
+
+
+def _check(cls: type[Message], field: Field[Any]) -> Check:
+    if field.name in cls.checks:
+        return cls.checks[field.name]
+    name = _type_name(field.type)
+    return whole_number(field.name) if name == "int" else CHECKS[name]
+
+
+def _required(field: Field[Any]) -> bool:
+    return field.default is MISSING and field.default_factory is MISSING

@@ -1,18 +1,19 @@
 """Majority vote: Raft's leader election without the log, as a pure state machine.
 
-Like :mod:`~stages.v2_1_election.bully`, nothing here reads a clock, sleeps or
-sends: the caller hands in ``now`` and a seeded :class:`random.Random`, and each
-verb returns the messages to send. The roles are etcd's: each has its own step
+Pure, like :mod:`~stages.v2_1_election.bully`: time and randomness are handed in, and
+each verb returns the messages to send. The roles are etcd's: each has its own step
 function (``step_follower``, ``step_candidate``, ``step_leader``), and exactly one
-``become_*`` method switches to it and logs one line.
+``become_*`` method switches to it and logs one line. What the rules act on, and the
+hooks where a replicated log (v3.0) plugs in, are in :mod:`~.quorum_state`.
 
 The rules, in one place:
 
 * **Terms** (the generation clock): a message from a newer term makes anyone adopt
   that term and become a follower; a message from an older term is answered with
   the current term, so its sender catches up.
-* **One vote per term**: a node grants at most one RequestVote per term, and writes
-  its term and vote to storage before it answers.
+* **One vote per term**: a node grants at most one RequestVote per term, and its
+  ``ready`` hands the term and vote to the driver, which keeps them on disk before
+  the answer leaves (etcd's ``Ready``: persist, then send).
 * **A majority of the voters, by name**: a candidate wins with votes from more than
   half of the configured ``voters`` (itself included), and only their votes count
   (:mod:`~stages.v2_1_election.majority`). The set is configuration, not whatever
@@ -37,12 +38,9 @@ The rules, in one place:
 from __future__ import annotations
 
 import logging
-import random
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 
-from stages.v2_1_election.core import ConfigError, Role, Send, Storage, Timings, cannot_be_real
-from stages.v2_1_election.majority import MajorityConfig, VotersError
+from stages.v2_1_election.core import Role, Send, cannot_be_real
 from stages.v2_1_election.messages import (
     MAX_TERM,
     Heartbeat,
@@ -51,98 +49,16 @@ from stages.v2_1_election.messages import (
     RequestVote,
     Vote,
 )
-from stages.v2_1_election.votefile import MemoryStorage
+from stages.v2_1_election.quorum_config import QuorumConfig
+from stages.v2_1_election.quorum_state import MESSAGES, QuorumState
+
+__all__ = ["MESSAGES", "QuorumConfig", "QuorumElector"]
 
 log = logging.getLogger(__name__)
 
 
-MESSAGES: tuple[type[Message], ...] = (Heartbeat, HeartbeatAck, RequestVote, Vote)  # on the wire
-
-
-# --8<-- [start:config]
-@dataclass(frozen=True)
-class QuorumConfig:
-    """The cluster's voters, by name, and the election's timings, in seconds."""
-
-    voters: tuple[str, ...]  # who votes and counts, by configuration: n1, n2, n3
-    heartbeat_interval: float = 0.1
-    election_timeout: float = 0.5  # T: a follower waits a random time in [T, 2T)
-    pre_vote: bool = True
-    check_quorum: bool = True
-    count_voters_only: bool = True  # False: the old count's bug, any node's vote counts (unsafe)
-
-    def __post_init__(self) -> None:
-        names = (self.voters,) if isinstance(self.voters, str) else tuple(self.voters)
-        try:
-            MajorityConfig.of(names)
-        except VotersError as exc:
-            raise ConfigError(f"voters: {exc}") from None
-        object.__setattr__(self, "voters", tuple(sorted(names)))
-        for field in ("heartbeat_interval", "election_timeout"):
-            if not 0 < getattr(self, field) < float("inf"):
-                raise ConfigError(f"{field} must be greater than 0, not {getattr(self, field)}")
-        if self.election_timeout < 3 * self.heartbeat_interval:
-            raise ConfigError(
-                f"election_timeout ({self.election_timeout}s) must be at least 3 times "
-                f"heartbeat_interval ({self.heartbeat_interval}s), or one late heartbeat "
-                "would start an election"
-            )
-
-    @property
-    def majority(self) -> MajorityConfig:
-        return MajorityConfig(frozenset(self.voters))
-
-    def timings(self) -> Timings:
-        """Detecting a dead leader takes up to 2T; a split vote costs another round of up
-        to 2T (two are allowed for); CheckQuorum steps a cut-off leader down within T
-        and a heartbeat interval; 0.1 s covers latency and the 10 ms tick."""
-        t = self.election_timeout
-        return Timings(
-            heartbeat_interval=self.heartbeat_interval,
-            message_timeout=2 * self.heartbeat_interval,
-            leader_timeout=t,
-            liveness_bound=round(2 * t + 2 * 2 * t + 0.1, 6),
-            stale_leader_bound=round(t + self.heartbeat_interval + 0.1, 6),
-        )
-
-
-# --8<-- [end:config]
-
-
-class QuorumElector:
+class QuorumElector(QuorumState):
     """One node's view of a majority-vote election. Drive it like the Bully core."""
-
-    algorithm = "quorum"
-    messages = MESSAGES
-
-    def __init__(
-        self,
-        name: str,
-        config: QuorumConfig,
-        rng: random.Random,
-        now: float,
-        storage: Storage | None = None,
-    ) -> None:
-        self.name, self.config, self.rng = name, config, rng
-        self.voters = config.majority
-        # A voter campaigns, votes and counts; anyone else only follows (unless the
-        # old count is switched back on, when every node is a voter of a mere count).
-        self.voter = name in self.voters or not config.count_voters_only
-        self.ignored: set[str] = set()  # non-voters already warned about, once each
-        self.storage = storage if storage is not None else MemoryStorage()
-        self.term, self.voted_for = self.storage.load()  # what we promised before a restart
-        self.role = Role.FOLLOWER
-        self.leader: str | None = None
-        self.peers: frozenset[str] = frozenset()
-        self.votes: set[str] = set()  # candidate: who said yes this round
-        self.acked_at: dict[str, float] = {}  # leader: when each follower last answered
-        self.leader_heard_at = float("-inf")  # follower: when its leader was last heard
-        self.step: Callable[[Message, float], list[Send]] = self.step_follower
-        self.deadline = self._election_deadline(now)
-
-    @property
-    def timings(self) -> Timings:
-        return self.config.timings()
 
     # -- the verbs -----------------------------------------------------------------------
 
@@ -159,7 +75,7 @@ class QuorumElector:
                 self.become_follower(None, now)
                 return []
             self.deadline = now + self.config.heartbeat_interval
-            return self._to_all(Heartbeat(self.name, self.term))
+            return self._heartbeats(sorted(self.peers))
         log.info("%s heard from no leader at term %d; campaigning", self.name, self.term)
         if self.config.pre_vote:
             return self.become_pre_candidate(now)
@@ -172,7 +88,7 @@ class QuorumElector:
         """The term rules, then the current role's step function."""
         if cannot_be_real(self.name, message):
             return []
-        if not self._counts(message.sender):
+        if not self.config.counts(message.sender):
             return self.from_non_voter(message)
         if message.term > self.term:
             if isinstance(message, RequestVote) and self._in_lease(now):
@@ -192,7 +108,7 @@ class QuorumElector:
         joined = sorted(peers - self.peers)
         self.peers = peers
         if self.role is Role.LEADER:  # tell newcomers at once who leads
-            return [Send(peer, Heartbeat(self.name, self.term)) for peer in joined]
+            return self._heartbeats(joined)
         return []
 
     def resumed(self, now: float) -> list[Send]:
@@ -233,7 +149,7 @@ class QuorumElector:
     def step_leader(self, message: Message, now: float) -> list[Send]:
         match message:
             case HeartbeatAck():
-                self.acked_at[message.sender] = now
+                return self.on_heartbeat_ack(message, now)
             case RequestVote():
                 return self.on_request_vote(message, now)  # always no: we lead this term
             case Heartbeat():
@@ -250,20 +166,20 @@ class QuorumElector:
             self.become_follower(message.sender, now)
         self.leader_heard_at = now
         self.deadline = self._election_deadline(now)
-        return [Send(message.sender, HeartbeatAck(self.name, self.term))]
+        return [Send(message.sender, self.heartbeat_reply(message, now))]
 
     def on_request_vote(self, message: RequestVote, now: float) -> list[Send]:
         if not self.voter:  # a non-voter's vote would count for nothing: it never gives one
             return self.refuse(message)
         if message.pre_vote:  # would we vote for it in the term it asks about?
             granted = message.term > self.term and not self._in_lease(now)
+            granted = granted and self.log_is_up_to_date(message)
             term = message.term if granted else self.term
         else:  # the vote rule: one per term, first come first served
-            granted = self.voted_for in (None, message.sender)
+            granted = self.voted_for in (None, message.sender) and self.log_is_up_to_date(message)
             term = self.term
             if granted:
-                self.voted_for = message.sender
-                self._save()  # on disk before the candidate can count it
+                self.voted_for = message.sender  # ready() hands it out: kept before the reply
                 self.deadline = self._election_deadline(now)  # give it time to win
                 log.info("%s voted for %s at term %d", self.name, message.sender, self.term)
         reply = Vote(self.name, term, granted=granted, pre_vote=message.pre_vote)
@@ -337,7 +253,7 @@ class QuorumElector:
         self.votes = {self.name}
         self.deadline = self._election_deadline(now)
         log.info("%s became pre-candidate at term %d", self.name, self.term)
-        ask = RequestVote(self.name, self.term + 1, pre_vote=True)
+        ask = self.request_vote(self.term + 1, pre_vote=True)
         return self._to_all(ask) + self._count_votes(now)
 
     def become_candidate(self, now: float) -> list[Send]:
@@ -345,27 +261,27 @@ class QuorumElector:
             log.error("%s cannot start an election: term %d is the last", self.name, self.term)
             self.become_follower(None, now)
             return []
-        self.term, self.voted_for = self.term + 1, self.name
-        self._save()
+        self.term, self.voted_for = self.term + 1, self.name  # kept before the requests leave
         self.role, self.leader, self.step = Role.CANDIDATE, None, self.step_candidate
         self.votes = {self.name}
         self.deadline = self._election_deadline(now)
         log.info("%s became candidate at term %d", self.name, self.term)
-        return self._to_all(RequestVote(self.name, self.term)) + self._count_votes(now)
+        ask = self.request_vote(self.term, pre_vote=False)
+        return self._to_all(ask) + self._count_votes(now)
 
     def become_leader(self, now: float) -> list[Send]:
         self.role, self.leader, self.step = Role.LEADER, self.name, self.step_leader
         self.acked_at = {voter: now for voter in self.votes - {self.name}}
         self.deadline = now + self.config.heartbeat_interval
         log.info("%s became leader at term %d", self.name, self.term)
-        return self._to_all(Heartbeat(self.name, self.term))
+        return self._heartbeats(sorted(self.peers))
 
     # --8<-- [end:roles]
 
     # -- helpers -------------------------------------------------------------------------
 
     def _count_votes(self, now: float) -> list[Send]:
-        if not self._quorum(self.votes):
+        if not self.config.has_quorum(self.votes):
             return []
         if self.role is Role.PRE_CANDIDATE:
             return self.become_candidate(now)
@@ -373,44 +289,7 @@ class QuorumElector:
 
     def _adopt_term(self, message: Message, now: float) -> None:
         self.term, self.voted_for = message.term, None
-        self._save()
         self.become_follower(message.sender if isinstance(message, Heartbeat) else None, now)
-
-    def _in_lease(self, now: float) -> bool:
-        """Do we know of a live leader? (A leader is its own; a follower heard it within T.)"""
-        if self.role is Role.LEADER:
-            return True
-        return self.leader is not None and now - self.leader_heard_at < self._t
-
-    def _hears_a_majority(self, now: float) -> bool:
-        recent = {node for node, at in self.acked_at.items() if now - at < self._t}
-        return self._quorum({self.name} | recent)
-
-    # --8<-- [start:quorum]
-    def _counts(self, node: str) -> bool:
-        """Whether what ``node`` says (votes, acks, heartbeats) counts: it is a voter."""
-        return node in self.voters or not self.config.count_voters_only
-
-    def _quorum(self, names: set[str]) -> bool:
-        """A majority of the voters among ``names``: of a set of names, not of a count."""
-        if not self.config.count_voters_only:  # the old count: any names, however many nodes run
-            return len(names) >= self.voters.quorum
-        return self.voters.has_quorum(names)
-
-    # --8<-- [end:quorum]
-
-    @property
-    def _t(self) -> float:
-        return self.config.election_timeout
-
-    def _save(self) -> None:
-        self.storage.save(self.term, self.voted_for)
-
-    def _election_deadline(self, now: float) -> float:
-        return now + self._t * (1 + self.rng.random())
-
-    def _to_all(self, message: Message) -> list[Send]:
-        return [Send(peer, message) for peer in sorted(self.peers)]
 
 
 def _asks_or_grants_a_pre_vote(message: Message) -> bool:

@@ -25,7 +25,7 @@ from yarl import URL
 from stages.v2_1_election.algorithms import ALGORITHMS
 from stages.v2_1_election.bully import BullyElector, ElectionConfig
 from stages.v2_1_election.messages import Message, NewerTerm, message_from_json
-from stages.v2_1_election.node import ELECTOR, create_election_app
+from stages.v2_1_election.node import DRIVER, create_election_app
 from stages.v2_registry.node import NodeConfig
 from stages.v2_registry.server import create_registry_app
 from tests.fuzz import Answer, Req, broken_bodies, json_values, junk_request, run, run_against
@@ -89,7 +89,7 @@ def corrupted_message(draw: st.DrawFn) -> Req:
 def junk_body_to_a_route(draw: st.DrawFn) -> Req:
     body = draw(broken_bodies)
     try:  # what a JSON body happens to hold must not be a valid message by accident
-        message_from_json(json.loads(body))
+        message_from_json(json.loads(body), BullyElector.messages)
     except Exception:
         return Req("POST", f"/cluster/{draw(st.sampled_from(sorted(MESSAGE_TYPES)))}", JSON, body)
     return Req("POST", "/cluster/heartbeat", JSON, b"{")
@@ -134,7 +134,7 @@ def test_no_request_breaks_a_node_and_only_valid_messages_move_the_election(
                 await wait_until(listed, timeout=5, interval=0.01, what=f"{NAME} to register")
 
             await run_against(node, reqs, on_valid, ready=registered)
-            elector = node[ELECTOR]
+            elector = node[DRIVER].elector
             state = (elector.role, elector.term, elector.leader, elector.peers)
             assert state == (model.role, model.term, model.leader, model.peers)
             event(f"ended as {model.role.value}, {'a' if model.leader else 'no'} leader")

@@ -14,8 +14,8 @@ import pytest
 
 from stages.v2_1_election.algorithms import ALGORITHMS
 from stages.v2_1_election.bully import BullyElector, ElectionConfig
-from stages.v2_1_election.core import Send, Storage, next_tick
-from stages.v2_1_election.node import ELECTOR, create_election_app
+from stages.v2_1_election.core import HardState, Send, next_tick
+from stages.v2_1_election.node import DRIVER, create_election_app
 from stages.v2_registry.node import NodeConfig
 from stages.v2_registry.server import RegistryConfig, create_registry_app
 from workbench.harness import wait_until
@@ -54,7 +54,7 @@ async def test_a_lone_leader_at_rest_ticks_about_once_per_heartbeat_not_every_10
     settings = ALGORITHMS["bully"].settings(None)
     assert isinstance(settings, ElectionConfig)
 
-    def new_core(name: str, rng: random.Random, now: float, _: Storage | None) -> CountingBully:
+    def new_core(name: str, rng: random.Random, now: float, _: HardState) -> CountingBully:
         return CountingBully(name, settings, rng, now)
 
     url = str(registry.make_url("")).rstrip("/")
@@ -68,7 +68,7 @@ async def test_a_lone_leader_at_rest_ticks_about_once_per_heartbeat_not_every_10
     before, start = CountingBully.ticks, time.monotonic()
     await wait_until(lambda: time.monotonic() - start >= 1.0, timeout=5, what="a second")
     ticks = CountingBully.ticks - before
-    interval = app[ELECTOR].timings.heartbeat_interval
+    interval = app[DRIVER].elector.timings.heartbeat_interval
     # It wakes for each heartbeat it owes (every interval); the old loop ticked 100 times a
     # second. Allow a few more for the wait's own rounding and a busy machine.
     assert 1.0 / interval - 2 <= ticks <= 1.0 / interval + 5, ticks

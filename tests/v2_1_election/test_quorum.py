@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from stages.v2_1_election.core import ConfigError, Role, Send
+from stages.v2_1_election.core import ConfigError, HardState, Ready, Role, Send
 from stages.v2_1_election.messages import (
     MAX_TERM,
     Heartbeat,
@@ -22,7 +22,7 @@ from stages.v2_1_election.messages import (
     message_from_json,
 )
 from stages.v2_1_election.quorum import QuorumConfig, QuorumElector
-from stages.v2_1_election.votefile import MemoryStorage, VoteFile, VoteFileError
+from stages.v2_1_election.votefile import VoteFile, VoteFileError
 
 FIVE = ("n1", "n2", "n3", "n4", "n5")
 CONFIG = QuorumConfig(voters=FIVE, heartbeat_interval=0.1, election_timeout=0.5)
@@ -30,9 +30,9 @@ PEERS = ["n1", "n2", "n3", "n4", "n5"]
 
 
 def node(
-    name: str = "n1", now: float = 0.0, config: QuorumConfig = CONFIG, storage=None
+    name: str = "n1", now: float = 0.0, config: QuorumConfig = CONFIG, restored=None
 ) -> QuorumElector:
-    elector = QuorumElector(name, config, random.Random(0), now, storage)
+    elector = QuorumElector(name, config, random.Random(0), now, restored)
     elector.set_peers(PEERS, now)
     return elector
 
@@ -204,7 +204,7 @@ def test_a_candidate_follows_a_leader_of_its_own_term() -> None:
 
 
 def test_a_node_at_the_last_term_refuses_to_start_another(caplog) -> None:
-    n1 = node(storage=MemoryStorage(MAX_TERM - 1, None))
+    n1 = node(restored=HardState(MAX_TERM - 1))
     now = n1.deadline
     n1.tick(now)
     for voter in ("n2", "n3"):
@@ -266,12 +266,12 @@ def test_a_leader_that_hears_a_majority_keeps_leading() -> None:
 # -- durable vote --------------------------------------------------------------------------
 
 
-def test_the_vote_is_saved_before_the_reply_and_survives_a_restart() -> None:
-    storage = MemoryStorage()
-    n3 = node("n3", storage=storage)
-    n3.receive(RequestVote("n1", 4), 0.1)
-    assert storage.load() == (4, "n1")
-    restarted = node("n3", now=1.0, storage=storage)
+def test_the_vote_is_handed_out_to_keep_before_the_reply_and_survives_a_restart() -> None:
+    n3 = node("n3")
+    ready = n3.ready(n3.receive(RequestVote("n1", 4), 0.1))
+    assert ready == Ready(HardState(4, "n1"), [Send("n1", Vote("n3", 4, granted=True))])
+    assert n3.ready([]) == Ready(None, [])  # each change is handed out once
+    restarted = node("n3", now=1.0, restored=ready.hard_state)
     assert (restarted.term, restarted.voted_for) == (4, "n1")
     assert restarted.receive(RequestVote("n2", 4), 1.1) == [
         Send("n2", Vote("n3", 4, granted=False))
@@ -288,11 +288,11 @@ def test_a_node_without_durable_state_can_vote_twice_in_a_term() -> None:
 def test_the_vote_file_round_trips_and_replaces_itself_atomically(tmp_path: Path) -> None:
     file = VoteFile(tmp_path)
     assert file.load() == (0, None)  # never written: a new node
-    file.save(3, "n2")
-    file.save(4, None)
+    file.save(HardState(3, "n2"))
+    file.save(HardState(4, None))
     assert file.load() == (4, None)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["vote.json"]  # no temporary left
-    assert QuorumElector("n1", CONFIG, random.Random(0), 0.0, VoteFile(tmp_path)).term == 4
+    assert QuorumElector("n1", CONFIG, random.Random(0), 0.0, VoteFile(tmp_path).load()).term == 4
 
 
 @pytest.mark.parametrize(
@@ -325,11 +325,10 @@ def test_settings_that_cannot_work_are_refused(kwargs: dict, complaint: str) -> 
 
 def test_the_new_messages_parse_from_their_fields_alone() -> None:
     data = {"type": "vote", "sender": "n2", "term": 3, "granted": True, "pre_vote": True}
-    assert message_from_json(data) == Vote("n2", 3, granted=True, pre_vote=True)
+    assert message_from_json(data, QuorumElector.messages) == Vote("n2", 3, True, pre_vote=True)
     assert Vote("n2", 3, granted=True).to_json() == {**data, "pre_vote": False}
-    assert message_from_json({"type": "request_vote", "sender": "n1", "term": 1}) == RequestVote(
-        "n1", 1
-    )
+    request = {"type": "request_vote", "sender": "n1", "term": 1}
+    assert message_from_json(request, QuorumElector.messages) == RequestVote("n1", 1)
 
 
 @pytest.mark.parametrize(
@@ -345,4 +344,4 @@ def test_a_bad_field_is_named_in_the_error(data: dict, complaint: str) -> None:
     from stages.v2_registry.models import InvalidMessage
 
     with pytest.raises(InvalidMessage, match=complaint):
-        message_from_json(data)
+        message_from_json(data, QuorumElector.messages)

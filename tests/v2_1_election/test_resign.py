@@ -84,6 +84,7 @@ def test_a_resign_from_anyone_but_the_leader_of_this_term_changes_nothing() -> N
 
 def test_a_resign_travels_as_json_like_every_message() -> None:
     message: Message = Resign("n3", 7)
-    assert message_from_json(message.to_json()) == message
+    assert message_from_json(message.to_json(), BullyElector.messages) == message
     assert message.to_json() == {"type": "resign", "sender": "n3", "term": 7}
-    assert message_from_json({"type": "heartbeat", "sender": "n3", "term": 7}) == Heartbeat("n3", 7)
+    heartbeat = {"type": "heartbeat", "sender": "n3", "term": 7}
+    assert message_from_json(heartbeat, BullyElector.messages) == Heartbeat("n3", 7)

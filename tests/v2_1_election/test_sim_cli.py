@@ -13,9 +13,10 @@ import pytest
 
 from stages.v2_1_election.algorithms import bully_settings
 from stages.v2_1_election.bully import Role, Send
+from stages.v2_1_election.core import Ready
 from stages.v2_1_election.messages import Message
 from workbench.sim import cli
-from workbench.sim.algorithms import ALGORITHMS, CLAIMS, Algorithm
+from workbench.sim.algorithms import ALGORITHMS, SIM_ALGORITHMS, Algorithm, SimAlgorithm
 from workbench.sim.figures import DOCS_FIGURES, FIGURES, write_all
 
 pytestmark = pytest.mark.timeout(60)
@@ -111,6 +112,9 @@ class Usurper:
     def set_peers(self, names: object, now: float) -> list[Send]:
         return []
 
+    def ready(self, messages: list[Send]) -> Ready:
+        return Ready(None, messages)
+
 
 @pytest.fixture
 def usurper(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -118,8 +122,9 @@ def usurper(monkeypatch: pytest.MonkeyPatch) -> None:
         return Usurper(name, rng, now)
 
     usurper = Algorithm("usurper", "everyone leads term 1", bully_settings, new_usurper)
-    monkeypatch.setitem(ALGORITHMS, "usurper", usurper)
-    monkeypatch.setitem(CLAIMS, "usurper", {"election safety": frozenset[str]()})
+    monkeypatch.setitem(ALGORITHMS, "usurper", usurper)  # what the command line offers
+    claims = {"election safety": frozenset[str]()}
+    monkeypatch.setitem(SIM_ALGORITHMS, "usurper", SimAlgorithm(usurper, claims))
 
 
 def test_a_broken_promise_exits_1_and_names_the_seeds(usurper: None, capsys) -> None:

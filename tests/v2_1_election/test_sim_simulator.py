@@ -17,10 +17,11 @@ from typing import ClassVar
 
 import pytest
 
-from stages.v2_1_election.algorithms import ALGORITHMS, bully_settings
+from stages.v2_1_election.algorithms import bully_settings
 from stages.v2_1_election.bully import Role, Send
-from stages.v2_1_election.core import Algorithm
+from stages.v2_1_election.core import Algorithm, Ready
 from stages.v2_1_election.messages import Heartbeat, Message
+from workbench.sim.algorithms import SIM_ALGORITHMS, SimAlgorithm
 from workbench.sim.nemesis import (
     Fault,
     ScenarioError,
@@ -194,6 +195,9 @@ class Recorder:
         self.calls.append((self.name, "resumed", now, ""))
         return []
 
+    def ready(self, messages: list[Send]) -> Ready:
+        return Ready(None, messages)
+
 
 @pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, float, str]]:
@@ -203,7 +207,7 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, float, str
         return Recorder(name, rng, now)
 
     recorder = Algorithm("recorder", "records every call", bully_settings, new_recorder)
-    monkeypatch.setitem(ALGORITHMS, "recorder", recorder)
+    monkeypatch.setitem(SIM_ALGORITHMS, "recorder", SimAlgorithm(recorder, claims={}))
     Recorder.calls = []
     return Recorder.calls
 

@@ -1,6 +1,7 @@
 """A deterministic simulator: a stage's real core in a virtual world (today, v2.1's elections).
 
-* :mod:`~workbench.sim.algorithms`: what the simulator needs from a core.
+* :mod:`~workbench.sim.algorithms`: each algorithm's entry: its cores, checkers and claims.
+* :mod:`~workbench.sim.world`: a run's configuration, its nodes, its messages in flight.
 * :mod:`~workbench.sim.network`: latency, loss, duplication, partitions.
 * :mod:`~workbench.sim.nemesis`: faults from a scenario file or from the seed.
 * :mod:`~workbench.sim.simulator`: the virtual clock and the event queue.

@@ -26,7 +26,15 @@ from workbench.sim.partitions import (
 from workbench.sim.replay import Cluster, Verdict, plural
 from workbench.sim.trace import Record
 
-__all__ = ["Cluster", "Verdict", "check", "election_safety", "liveness", "single_leader"]
+__all__ = [
+    "Cluster",
+    "Verdict",
+    "check",
+    "election_checks",
+    "election_safety",
+    "liveness",
+    "single_leader",
+]
 
 
 # --8<-- [start:checkers]
@@ -154,7 +162,15 @@ def _has_voters_and_extras(records: Sequence[Record]) -> bool:
 
 
 def check(records: Sequence[Record], timings: Timings) -> list[Verdict]:
-    """Every checker, with the bounds that follow from the algorithm's timings."""
+    """Every checker the run's algorithm is judged by (its entry, by the name in the
+    trace's start record), with the bounds that follow from its timings."""
+    from workbench.sim.algorithms import sim_algorithm  # its entries name these checkers
+
+    return sim_algorithm(records[0]["algorithm"]).checkers(records, timings)
+
+
+def election_checks(records: Sequence[Record], timings: Timings) -> list[Verdict]:
+    """The checkers of an election, with the bounds that follow from its timings."""
     return [
         election_safety(records),
         single_leader(records, timings.stale_leader_bound or 0.0),

@@ -20,8 +20,8 @@ import dataclasses
 import random
 from typing import Any
 
-from stages.v2_1_election.algorithms import ALGORITHMS
-from stages.v2_1_election.core import ElectionSettings, Elector, Storage
+from stages.v2_1_election.core import ElectionSettings, Elector, HardState
+from workbench.sim.algorithms import sim_algorithm
 
 EXTRA_KINDS = {
     "learner": "a non-voter, as --non-voter starts one: it follows and never counts",
@@ -53,7 +53,7 @@ class Extras:
     def __init__(
         self, algorithm: str, settings: ElectionSettings, voters: int, kinds: tuple[str, ...]
     ) -> None:
-        self.algorithm, self.settings = ALGORITHMS[algorithm], settings
+        self.algorithm, self.settings = sim_algorithm(algorithm).algorithm, settings
         self.names = [f"n{voters + i}" for i in range(1, len(kinds) + 1)]
         self.kinds = dict(zip(self.names, kinds, strict=True))
 
@@ -62,10 +62,8 @@ class Extras:
             return misconfigured(self.settings, name)
         return self.settings  # a voter, or a learner: the cluster's own settings
 
-    def new_core(
-        self, name: str, rng: random.Random, now: float, storage: Storage | None
-    ) -> Elector:
-        return self.algorithm.new_elector(name, self.settings_of(name), rng, now, storage)
+    def new_core(self, name: str, rng: random.Random, now: float, restored: HardState) -> Elector:
+        return self.algorithm.new_elector(name, self.settings_of(name), rng, now, restored)
 
     def header(self) -> dict[str, Any]:
         """What the trace's start record says of them (nothing, when there are none)."""

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from workbench.sim.algorithms import CLAIMS
+from workbench.sim.algorithms import SIM_ALGORITHMS
 from workbench.sim.checkers import Cluster, Verdict
 from workbench.sim.trace import Record
 
@@ -26,9 +26,10 @@ def faults_seen(records: Sequence[Record]) -> set[str]:
 
 # --8<-- [start:claimed]
 def claimed(algorithm: str, verdict: Verdict, faults: set[str]) -> bool:
-    """Does ``algorithm`` promise the property ``verdict`` checked, given these faults?"""
-    voided_by = CLAIMS.get(algorithm, {}).get(verdict.name)
-    return voided_by is not None and not faults & voided_by
+    """Does ``algorithm`` promise the property ``verdict`` checked, given these faults?
+    (Its entry says; an algorithm without one promises nothing.)"""
+    entry = SIM_ALGORITHMS.get(algorithm)
+    return entry is not None and entry.claimed(verdict, faults)
 
 
 def broken_promises(algorithm: str, verdicts: Sequence[Verdict], faults: set[str]) -> list[str]:

@@ -13,100 +13,20 @@ import heapq
 import itertools
 import logging
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
-from stages.v2_1_election.algorithms import ALGORITHMS
-from stages.v2_1_election.core import ElectionSettings, Elector, Send, next_tick
-from stages.v2_1_election.messages import Message
+from stages.v2_1_election.core import Elector, Send, next_tick
 from stages.v2_1_election.votefile import MemoryStorage
 from workbench.sim.directory import Directory
 from workbench.sim.extras import Extras
 from workbench.sim.nemesis import Fault, check_faults, node_names, random_faults
-from workbench.sim.network import Network, NetworkConfig
+from workbench.sim.network import Network
 from workbench.sim.trace import Trace
+from workbench.sim.world import Envelope, SimConfig, SimNode, quiet
 
-
-@dataclass(frozen=True)
-class SimConfig:
-    """One run. With ``nemesis`` rates, faults are drawn from the seed; with ``scenario``,
-    they are read from it. Faults (loss and duplication too) stop at ``calm_at``.
-
-    ``election`` is the algorithm's own settings; left out, its defaults for the voters
-    n1..nN (``nodes``). ``durable``: a restarted node keeps its term and vote (as with
-    ``--data-dir``). ``extras``: more nodes after those, each of a kind from
-    :data:`~workbench.sim.extras.EXTRA_KINDS`, that start only when a ``join``
-    fault starts them, and may come and go.
-    """
-
-    nodes: int = 5  # the voters, n1..nN
-    seed: int = 1
-    duration: float = 30.0
-    algorithm: str = "bully"
-    election: ElectionSettings = None  # type: ignore[assignment]  # filled in below
-    durable: bool = True
-    network: NetworkConfig = field(default_factory=NetworkConfig)
-    nemesis: tuple[tuple[str, float], ...] = ()  # (fault kind, faults per second)
-    scenario: tuple[Fault, ...] = ()
-    ttl: float = 5.0  # the registry forgets a silent node this long after it falls silent
-    registry_interval: float = 1.0  # each node registers again this often (its heartbeat)
-    extras: tuple[str, ...] = ()  # n(N+1), ...: "learner" or "stray", absent until they join
-
-    def __post_init__(self) -> None:
-        if self.election is None:
-            voters = node_names(self.nodes)
-            object.__setattr__(self, "election", ALGORITHMS[self.algorithm].settings(voters))
-
-    @property
-    def calm_at(self) -> float:
-        if self.scenario:
-            return self.scenario[-1].at
-        lossy = self.network.drop > 0 or self.network.duplicate > 0
-        return round(self.duration * 2 / 3, 3) if self.nemesis or lossy else 0.0
-
-    @property
-    def tick_every(self) -> float:
-        return self.election.timings().heartbeat_interval / 10  # as the real node's loop
-
-
-@dataclass(frozen=True)
-class Envelope:
-    """One copy of a message in flight."""
-
-    id: int
-    sender: str
-    to: str
-    message: Message
-    lost: bool
-
-
-@dataclass
-class SimNode:
-    """A node as the simulator sees it: a process that may be down, paused or running."""
-
-    name: str
-    core: Elector | None = None  # None while crashed
-    storage: MemoryStorage = field(default_factory=MemoryStorage)  # the node's --data-dir
-    paused: bool = False
-    held: list[Envelope] = field(default_factory=list)  # arrived while paused
-    loops: int = 0  # the generation of its registry loops; a crash or pause stops them
-    epoch: float = 0.0  # this process's ticks fall on epoch + k * tick_every
-    next_tick: float | None = None
-    state: tuple[str, str | None, int] | None = None  # (role, leader, term) last recorded
-
-
-@contextmanager
-def quiet(logger: logging.Logger) -> Iterator[None]:
-    """Silence the cores' logs while simulating (the checkers report what matters):
-    thousands of runs, nobody reading."""
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
+__all__ = ["SimConfig", "Simulator", "simulate"]
 
 
 class Simulator:
@@ -183,7 +103,9 @@ class Simulator:
 
     # --8<-- [start:settle]
     def _settle(self, node: SimNode, sends: list[Send]) -> None:
-        """After any verb: record a change of role, send the messages, plan the next tick."""
+        """After any verb: record a change of role, do what the core's ``ready`` says, as the
+        real node does (keep the hard state on the node's disk, then send the messages),
+        and plan the next tick."""
         core = node.core
         assert core is not None
         state = (core.role.value, core.leader, core.term)
@@ -191,7 +113,10 @@ class Simulator:
             node.state = state
             fields = {"node": node.name, "role": state[0], "term": state[2], "leader": state[1]}
             self.trace.add(self.now, "role", fields)
-        for send in sends:
+        ready = core.ready(sends)
+        if ready.hard_state is not None:
+            node.storage.save(ready.hard_state)  # before any message that depends on it
+        for send in ready.messages:
             self._send(node.name, send)
         self._plan_tick(node)
 
@@ -323,7 +248,7 @@ class Simulator:
 
     def _start_process(self, node: SimNode) -> None:
         rng = random.Random(self.rng.getrandbits(64))
-        node.core = self.extras.new_core(node.name, rng, self.now, node.storage)
+        node.core = self.extras.new_core(node.name, rng, self.now, node.storage.load())
         node.epoch = self.now + self.rng.uniform(0, self.tick_every)
         node.state = None  # record the fresh core's state
         node.loops += 1
