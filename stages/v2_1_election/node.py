@@ -44,6 +44,7 @@ from typing import Any
 
 from aiohttp import web
 
+from stages.v1_kv.backend import KVBackend
 from stages.v1_kv.client import ClientError
 from stages.v2_1_election.core import (
     Elector,
@@ -269,15 +270,17 @@ def create_election_app(
     *,
     driver: DriverFactory = ElectionDriver,
     max_message_bytes: int = MAX_MESSAGE_BYTES,
+    backend: KVBackend | None = None,
 ) -> web.Application:
     """The v2 node's app, plus the election (whichever ``new_elector`` builds) and its routes.
 
     ``storage`` keeps the core's term and vote across restarts (``--data-dir``), for the
     algorithms that need it; None keeps nothing. ``driver`` drives the core: a later stage
     passes its subclass of :class:`ElectionDriver`, and a larger ``max_message_bytes`` if
-    its messages need it.
+    its messages need it; ``backend``, where its key/value writes go (v1's ``LocalKV``: this
+    node's own store).
     """
-    app = create_node_app(config)
+    app = create_node_app(config, backend=backend)
     restored = storage.load() if storage is not None else HardState()
     elector = new_elector(config.name, rng or random.Random(), time.monotonic(), restored)
     app[DRIVER] = driver(app, config, elector, storage, max_message_bytes)

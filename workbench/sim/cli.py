@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from stages.v2_1_election.algorithms import ALGORITHMS
 from stages.v2_1_election.core import ConfigError
 from workbench.sim import trials
+from workbench.sim.algorithms import SIM_ALGORITHMS
 from workbench.sim.arguments import (
     DEFAULT_EXTRAS,
     extra_kinds,
@@ -47,7 +47,7 @@ from workbench.sim.trials import Report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--algorithm", choices=sorted(ALGORITHMS), default="bully")
+    parser.add_argument("--algorithm", choices=sorted(SIM_ALGORITHMS), default="bully")
     parser.add_argument(
         "--nodes", type=positive_int, default=5, help="n1..nN, the voters (default: 5)"
     )
@@ -154,7 +154,8 @@ def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Si
         )
     overrides = guards if args.algorithm == "quorum" else {}
     try:
-        settings = ALGORITHMS[args.algorithm].settings(node_names(args.nodes), **overrides)
+        algorithm = SIM_ALGORITHMS[args.algorithm].algorithm
+        settings = algorithm.settings(node_names(args.nodes), **overrides)
     except ConfigError as exc:
         parser.error(str(exc))
     return SimConfig(
