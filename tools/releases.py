@@ -250,7 +250,7 @@ def check(releases: list[Release], *, tests: bool, only: set[str]) -> None:
         check_metadata(releases, index)
         line = (
             f"{release.tag} {release.commit[:7]}: ancestor of HEAD, version {release.version}, "
-            f"stages {', '.join(sorted(Path(r.stage).name for r in releases[: index + 1]))}"
+            f"stages {', '.join(sorted({Path(r.stage).name for r in releases[: index + 1]}))}"
         )
         if tests:
             started = time.monotonic()
