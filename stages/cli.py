@@ -8,6 +8,7 @@ import importlib.metadata
 from stages.v1_kv import cli as v1_cli
 from stages.v2_1_election import cli as v21_cli
 from stages.v2_1_election.listing import run_nodes_with_roles
+from stages.v2_2_replication import cli as v22_cli
 from stages.v2_registry import cli as v2_cli
 from workbench.history import cli as check_cli
 from workbench.history import workload_cli
@@ -26,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     v1_cli.register(commands)
     v2_cli.register(commands, run_nodes=run_nodes_with_roles)  # roles, for v2.1 nodes
     v21_cli.register(commands)
+    v22_cli.register(commands)
     sim_cli.register(commands)
     lab_cli.register(commands)
     check_cli.register(commands)

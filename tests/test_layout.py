@@ -20,7 +20,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ["stages", "workbench", "bench", "tools"]
 MAX_LINES = 300
 # The only modules of a chapter that may import the workbench: the command lines.
-CLI_MODULES = {"stages/cli.py", "stages/v2_registry/cli.py", "stages/v2_1_election/cli.py"}
+CLI_MODULES = {
+    "stages/cli.py",
+    "stages/v2_registry/cli.py",
+    "stages/v2_1_election/cli.py",
+    "stages/v2_2_replication/cli.py",
+}
 
 
 def modules(*folders: str) -> list[Path]:

@@ -28,6 +28,8 @@ PURE = [
     "stages.v2_1_election.quorum_state",
     "stages.v2_1_election.majority",
     "stages.v2_1_election.votefile",
+    "stages.v2_2_replication.messages",
+    "stages.v2_2_replication.replication",
     "stages.v2_1_election.algorithms",
     "stages.v2_1_election.peers",
     "stages.v2_1_election.watch",

@@ -22,6 +22,7 @@ import aiohttp
 from yarl import URL
 
 DEFAULT_TIMEOUT = 5.0
+MAX_REDIRECTS = 5  # 307/308 hops a client follows (a follower to its leader takes one)
 # The token for /kv of a node started with --kv-token (stage v2 on): it reads this variable,
 # and so does `ddb kv`, which sends it as `Authorization: Bearer TOKEN`.
 KV_TOKEN_VARIABLE = "DDB_KV_TOKEN"
@@ -96,21 +97,46 @@ class HttpClient:
         return URL(self.base_url + path, encoded=True)
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> tuple[int, bytes, str]:
-        """Send one request; return (status, body, content type) or raise."""
+        """Send one request; return (status, body, content type) or raise.
+
+        A ``307``/``308`` is followed here, not by aiohttp (which drops the token on the
+        way to another address): same method, same body, at most :data:`MAX_REDIRECTS`
+        hops, and an address seen twice is a loop.
+        """
         if self._session is None:  # created lazily, inside the running event loop
             self._session = aiohttp.ClientSession()
         url = self._url(path)
+        seen = [url]
         try:
-            async with self._session.request(method, url, timeout=self._timeout, **kwargs) as resp:
-                body = await resp.read()
-                if resp.status >= 400:
-                    raise self._error(resp.status, body)
-                return resp.status, body, resp.content_type
+            while True:
+                async with self._session.request(
+                    method, url, timeout=self._timeout, allow_redirects=False, **kwargs
+                ) as resp:
+                    body = await resp.read()
+                    location = resp.headers.get("Location")
+                    if resp.status in (307, 308) and location is not None:
+                        url = self._redirected(seen, url.join(URL(location, encoded=True)))
+                        continue
+                    if resp.status >= 400:
+                        raise self._error(resp.status, body)
+                    return resp.status, body, resp.content_type
         except aiohttp.InvalidURL as exc:
             raise ClientError(f"{self.base_url} is not a usable address: {exc}") from None
         except (TimeoutError, aiohttp.ClientConnectionError) as exc:
             reason = str(exc) or type(exc).__name__
             raise ServerUnavailable(f"cannot reach {self.base_url}: {reason}") from exc
+
+    def _redirected(self, seen: list[URL], url: URL) -> URL:
+        """The next address of a redirect, or a :class:`ClientError` for a loop or too many."""
+        hops = " -> ".join(str(each) for each in [*seen, url])
+        if url in seen:
+            raise ClientError(f"the servers redirect in a loop: {hops}")
+        if len(seen) > MAX_REDIRECTS:
+            raise ClientError(f"more than {MAX_REDIRECTS} redirects: {hops}")
+        if url.scheme not in ("http", "https"):
+            raise ClientError(f"a redirect to {url}, which is not an http:// address")
+        seen.append(url)
+        return url
 
     def _error(self, status: int, body: bytes) -> RequestFailed:
         """Decode the JSON error body that every server in the project sends."""
