@@ -9,7 +9,9 @@ machine costs a day of work. This is how we find such tests before CI does::
 
 It starts one busy-looping process per core, runs pytest ``--runs`` times (each
 run with a JUnit report), stops the hog, and prints every failure with its test
-id and run number. The exit status is 1 if any run failed.
+id and run number. The exit status is 1 if any run failed. Each run is the suite
+as ``make test`` runs it, on one worker per core (``addopts`` in pyproject.toml),
+so every core has a hog and a worker; ``-- -n 0`` runs it in one process.
 """
 
 from __future__ import annotations
