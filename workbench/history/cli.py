@@ -20,6 +20,7 @@ from workbench.history.linear import DEFAULT_STEPS, KeyVerdict
 
 __all__ = ["DEFAULT_STEPS"]
 from workbench.history.svg import history_svg
+from workbench.sim.arguments import positive_float, positive_int
 
 LINEARIZABLE, NOT_LINEARIZABLE, UNKNOWN, BAD_INPUT = 0, 1, 2, 3
 SHOWN = 8  # of the longest order, the last operations printed
@@ -119,22 +120,6 @@ def run_check(args: argparse.Namespace) -> int:
 # --8<-- [end:run_check]
 
 
-def positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} must be a number greater than 0")
-    return value
-
-
-def whole(text: str) -> int:
-    if not text.isdigit() or int(text) == 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number greater than 0")
-    return int(text)
-
-
 DESCRIPTION = (
     "Decide whether a history of client operations is linearizable: whether one correct "
     "register per key could have given every answer the clients got, each operation taking "
@@ -158,14 +143,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
     parser.add_argument(
         "--max-steps",
-        type=whole,
+        type=positive_int,
         default=DEFAULT_STEPS,
         metavar="N",
         help="give up on a key after N steps of search (default: %(default)s)",
     )
     parser.add_argument(
         "--timeout",
-        type=positive,
+        type=positive_float,
         default=60.0,
         metavar="SECONDS",
         help="give up after this long, in all (default: %(default)s)",

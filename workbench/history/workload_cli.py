@@ -12,6 +12,7 @@ from pathlib import Path
 from stages.v1_kv.runner import http_url
 from workbench.history import cli as check_cli
 from workbench.history.workload import ROUTES, WorkloadConfig, run_workload, show_progress
+from workbench.sim.arguments import positive_float, positive_int
 
 DESCRIPTION = (
     "Run concurrent clients against one or more nodes: each reads and writes a few keys (every "
@@ -89,31 +90,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the nodes' addresses, e.g. http://127.0.0.1:8051",
     )
     parser.add_argument(
-        "--clients", type=check_cli.whole, default=5, help="clients at once (default: %(default)s)"
+        "--clients", type=positive_int, default=5, help="clients at once (default: %(default)s)"
     )
     parser.add_argument(
         "--keys",
-        type=check_cli.whole,
+        type=positive_int,
         default=3,
         help="keys k0, k1, ... to read and write (default: %(default)s)",
     )
     length = parser.add_mutually_exclusive_group()
     length.add_argument(
         "--time",
-        type=check_cli.positive,
+        type=positive_float,
         default=5.0,
         metavar="SECONDS",
         help="run this long (default: %(default)s)",
     )
     length.add_argument(
         "--operations",
-        type=check_cli.whole,
+        type=positive_int,
         metavar="N",
         help="run N operations in all, instead of for a time",
     )
     parser.add_argument(
         "--timeout",
-        type=check_cli.positive,
+        type=positive_float,
         default=1.0,
         metavar="SECONDS",
         help="per request; past it the outcome is unknown (default: %(default)s)",
@@ -150,14 +151,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--svg", type=Path, metavar="OUT", help="with --check: draw the verdict")
     parser.add_argument(
         "--max-steps",
-        type=check_cli.whole,
+        type=positive_int,
         default=check_cli.DEFAULT_STEPS,
         metavar="N",
         help="with --check: the search's budget per key",
     )
     parser.add_argument(
         "--check-timeout",
-        type=check_cli.positive,
+        type=positive_float,
         default=60.0,
         metavar="SECONDS",
         help="with --check: give up after this long",
