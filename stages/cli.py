@@ -13,6 +13,7 @@ from stages.v2_registry import cli as v2_cli
 from workbench.history import cli as check_cli
 from workbench.history import workload_cli
 from workbench.lab import cli as lab_cli
+from workbench.nemesis import cli as nemesis_cli
 from workbench.sim import cli as sim_cli
 
 
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab_cli.register(commands)
     check_cli.register(commands)
     workload_cli.register(commands)
+    nemesis_cli.register(commands)
     return parser
 
 

@@ -43,6 +43,7 @@ class Cluster:
     registry: str = ""
     nodes: dict[str, DdbProcess] = field(default_factory=dict)
     agreed_at: float = 0.0  # time.monotonic() when wait_for_agreement's last poll returned
+    stage: str = "v2.1"  # the nodes' stage: any whose `ddb STAGE node` takes v2.1's flags
 
     async def start_registry(self, *flags: str, port: int = 0) -> DdbProcess:
         registry = self.processes.start("v2", "registry", "--port", str(port), *flags)
@@ -51,7 +52,7 @@ class Cluster:
 
     async def start_node(self, name: str, port: int = 0, *flags: str) -> DdbProcess:
         node = self.processes.start(
-            "v2.1", "node", "-ra", self.registry, "--name", name, "--port", str(port), *flags
+            self.stage, "node", "-ra", self.registry, "--name", name, "--port", str(port), *flags
         )
         self.nodes[name] = node
         await node.started(timeout=20)

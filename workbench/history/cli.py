@@ -156,10 +156,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="give up after this long, in all (default: %(default)s)",
     )
     parser.set_defaults(func=run_check)
+    usage_errors_exit_with(BAD_INPUT, parser)  # 2 means "unknown" here
 
-    def usage_error(message: str) -> NoReturn:  # 2 means "unknown" here, so usage is 3
+
+def usage_errors_exit_with(status: int, parser: argparse.ArgumentParser) -> None:
+    """Make ``parser``'s usage errors exit with ``status`` instead of argparse's 2."""
+
+    def usage_error(message: str) -> NoReturn:
         parser.print_usage(sys.stderr)
-        parser.exit(BAD_INPUT, f"{parser.prog}: error: {message}\n")
+        parser.exit(status, f"{parser.prog}: error: {message}\n")
 
     parser.error = usage_error  # type: ignore[method-assign]
 

@@ -10,9 +10,11 @@ What an HTTP answer means for the history:
 * ``2xx`` is ``ok``; for a read, ``404`` with the error ``key_not_found`` is ``ok`` with
   ``null`` (the key is missing);
 * any other ``4xx`` is ``fail``: the server refused the request, so it did not happen;
-* a timeout, a lost connection or a ``5xx`` is ``info``: the write may or may not have taken
-  effect. That client then never calls again; a fresh process number takes its place
-  (Jepsen's rule, which the checker relies on).
+  so is a refused connection (nothing was sent), and a ``503`` that says there is no leader
+  (the node refused the request before doing anything with it);
+* a timeout, a lost connection or any other ``5xx`` is ``info``: the write may or may not
+  have taken effect. That client then never calls again; a fresh process number takes its
+  place (Jepsen's rule, which the checker relies on).
 """
 
 from __future__ import annotations
@@ -63,8 +65,9 @@ class Recorder:
         return self.next_process - 1
 
     def record(
-        self, process: int, kind: str, f: str, key: str, value: Any, node: str | None
-    ) -> None:
+        self, process: int, kind: str, f: str, key: str, value: Any, node: str | None = None,
+        role: str | None = None,
+    ) -> None:  # fmt: skip
         event = {
             "process": process,
             "type": kind,
@@ -75,6 +78,8 @@ class Recorder:
         }
         if node is not None:
             event["node"] = node
+        if role is not None:
+            event["role"] = role  # not the checker's business; a report's (ddb nemesis)
         self.out.write(json.dumps(event) + "\n")
         if kind == "invoke":
             self.calls += 1
@@ -86,10 +91,21 @@ class Recorder:
 
 
 # --8<-- [start:request]
+@dataclass(frozen=True)
+class Answer:
+    """What the history records of an operation's return: its type, the value, and which
+    node answered (its ``X-DDB-Node`` name, or else its address) in which ``X-DDB-Role``."""
+
+    type: str
+    value: Any
+    node: str | None = None
+    role: str | None = None
+
+
 async def request(
     session: aiohttp.ClientSession, f: str, url: str, key: str, value: int | None, timeout: float
-) -> tuple[str, Any, str | None]:
-    """Do one operation over HTTP: (type, value, node that answered), as the history says."""
+) -> Answer:
+    """Do one operation over HTTP, and say what it did, as the history says."""
     method = {"read": "GET", "write": "PUT"}[f]
     data = None if value is None else str(value).encode()
     try:
@@ -97,28 +113,32 @@ async def request(
             method, f"{url}/kv/{key}", data=data, timeout=aiohttp.ClientTimeout(total=timeout)
         ) as response:
             body = await response.read()
-            node = f"{response.url.host}:{response.url.port}"
-            if f == "read" and response.status == 404 and _missing(body):
-                return "ok", None, node  # the key is missing, as the server says
+            node = response.headers.get("X-DDB-Node", f"{response.url.host}:{response.url.port}")
+            role = response.headers.get("X-DDB-Role")
+            if f == "read" and response.status == 404 and _error(body) == "key_not_found":
+                return Answer("ok", None, node, role)  # the key is missing, as the server says
             if 200 <= response.status < 300:
-                return "ok", _number(body) if f == "read" else value, node
-            if 400 <= response.status < 500:
-                return "fail", value, node
-            return "info", value, node  # a 5xx: the server may have done it before failing
+                return Answer("ok", _number(body) if f == "read" else value, node, role)
+            if 400 <= response.status < 500 or _error(body) == "no_leader":
+                return Answer("fail", value, node, role)
+            return Answer("info", value, node, role)  # a 5xx: it may have been done
+    except aiohttp.ClientConnectorError:
+        return Answer("fail", value)  # no connection, so no request: it did not happen
     except (TimeoutError, aiohttp.ClientError):
-        return "info", value, None  # no answer: nobody knows whether it happened
+        return Answer("info", value)  # no answer: nobody knows whether it happened
 
 
 # --8<-- [end:request]
 
 
-def _missing(body: bytes) -> bool:
-    """A 404 that says the key is missing (``key_not_found``), not one for a wrong URL."""
+def _error(body: bytes) -> object:
+    """The error code of a JSON error body (``key_not_found``: the key is missing, not a
+    wrong URL; ``no_leader``), or None."""
     try:
         error = json.loads(body).get("error", {})
     except (ValueError, AttributeError):
-        return False
-    return isinstance(error, dict) and error.get("code") == "key_not_found"
+        return None
+    return error.get("code") if isinstance(error, dict) else None
 
 
 def _number(body: bytes) -> int | str:
@@ -169,10 +189,10 @@ async def client(
         if f == "write":
             values[0] += 1
             value = values[0]
-        recorder.record(process, "invoke", f, key, value, None)
-        kind, result, node = await request(session, f, url, key, value, config.timeout)
-        recorder.record(process, kind, f, key, result, node)
-        if kind == "info":
+        recorder.record(process, "invoke", f, key, value)
+        answer = await request(session, f, url, key, value, config.timeout)
+        recorder.record(process, answer.type, f, key, answer.value, answer.node, answer.role)
+        if answer.type == "info":
             process = recorder.new_process()
 
 
