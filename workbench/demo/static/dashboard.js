@@ -257,7 +257,7 @@ async function showCopies(key) { // at most one question in flight; a draw asks 
   table.hidden = !result.ok;
   if (!result.ok || key !== shownKey) return;
   table.tBodies[0].replaceChildren(...result.answer.copies.map((copy) => {
-    const row = element("tr", { "data-node": copy.name });
+    const row = element("tr", { "data-copy": copy.name });
     row.classList.toggle("leader", copy.leader);
     row.classList.toggle("stale", copy.stale);
     row.classList.toggle("away", !copy.live);
