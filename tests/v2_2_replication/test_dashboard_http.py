@@ -118,7 +118,12 @@ async def test_a_paused_node_shows_its_last_known_copy_as_stale(client, stores) 
     stores["n1"]["greeting"] = stores["n2"]["greeting"] = stores["n3"]["greeting"] = "after"
     shown = await copies(client, "greeting")
     n3 = shown["n3"]
-    assert (n3["process"], n3["live"], n3["value"], n3["stale"]) == ("paused", False, "before", True)
+    assert (n3["process"], n3["live"], n3["value"], n3["stale"]) == (
+        "paused",
+        False,
+        "before",
+        True,
+    )
     assert n3["digest"] == "n3-[('greeting', 'before')]"
     assert shown["n2"]["value"] == "after" and not shown["n2"]["stale"]
 
