@@ -18,7 +18,7 @@ from aiohttp import web
 from stages.v1_kv.errors import ApiError, json_errors
 from stages.v2_1_election.watch import ElectionSeen
 from workbench.demo.dashboard import create_dashboard_app
-from workbench.demo.replication import REPLICATION_STAGE
+from workbench.demo.replication import KEPT_KEYS, REPLICATION_STAGE, Copy, ReplicationWatch
 from workbench.demo.supervisor import Child, Supervisor
 from workbench.harness import wait_until
 
@@ -134,3 +134,14 @@ async def test_a_node_never_heard_from_shows_no_copy(client, stores) -> None:
     shown = await copies(client, "greeting")
     assert shown["n2"]["live"] is False and shown["n2"]["found"] is False
     assert shown["n2"]["digest"] is None
+
+
+def test_the_last_known_copies_are_kept_for_a_bounded_number_of_keys() -> None:
+    watch = ReplicationWatch()
+    for i in range(KEPT_KEYS + 5):
+        watch.remember(f"k{i}", "n1", Copy(True, str(i)))
+    watch.remember("k5", "n2", Copy())  # asked again: kept as the latest
+    watch.remember("new", "n1", Copy())
+    assert len(watch.copies) == KEPT_KEYS
+    assert "k5" in watch.copies and "k6" not in watch.copies and "k7" in watch.copies
+    assert watch.copies["k5"] == {"n1": Copy(True, "5"), "n2": Copy()}

@@ -1,4 +1,4 @@
-"""Stage v2.1's dashboard, shown the replicas: each node's copy of one key, side by side.
+"""The v2.2 demo's dashboard: v2.1's election view, and each node's copy of a key side by side.
 
 It adds one route through the :class:`~workbench.demo.dashboard.Stage` hook::
 
@@ -27,6 +27,7 @@ from workbench.demo.election import look_at_election
 from workbench.demo.supervisor import RUNNING, Child
 
 routes = web.RouteTableDef()
+KEPT_KEYS = 100  # the last known copies are kept for this many keys, the latest asked for
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,12 @@ class ReplicationWatch(ElectionWatch):
 
     def __init__(self) -> None:
         super().__init__()
-        self.copies: dict[tuple[str, str], Copy] = {}
+        self.copies: dict[str, dict[str, Copy]] = {}  # key -> node -> its last copy
+
+    def remember(self, key: str, node: str, copy: Copy) -> None:
+        self.copies[key] = self.copies.pop(key, {}) | {node: copy}  # the latest key goes last
+        while len(self.copies) > KEPT_KEYS:
+            del self.copies[next(iter(self.copies))]  # the key asked for longest ago
 
 
 def leader(nodes: list[dict[str, Any]]) -> str | None:
@@ -83,8 +89,8 @@ async def copies(request: web.Request) -> web.Response:
     shown: list[dict[str, Any]] = []
     for child, answer in zip(children, answers, strict=True):
         if answer is not None:
-            watch.copies[child.name, key] = answer
-        known = answer or watch.copies.get((child.name, key), Copy())
+            watch.remember(key, child.name, answer)
+        known = answer or watch.copies.get(key, {}).get(child.name, Copy())
         shown.append({"name": child.name, "process": child.state(), "leader": child.name == leading,
                       "found": known.found, "value": known.value, "digest": known.digest,
                       "live": answer is not None})  # fmt: skip
