@@ -24,7 +24,7 @@ from stages.v2_registry.cli import (
     node_config,
     start_node,
 )
-from workbench.demo.election import ELECTION_STAGE
+from workbench.demo.replication import REPLICATION_STAGE
 from workbench.demo.run import run_demo
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def run_v22_demo(args: argparse.Namespace) -> int:
     if args.election == "quorum":  # the first nodes are the voters; an added one is not
         election = ("--election", "quorum", "--voters", ",".join(node.name for node in nodes))
         added = ("--non-voter",)
-    dashboard = demo_dashboard(args, ELECTION_STAGE)
+    dashboard = demo_dashboard(args, REPLICATION_STAGE)
     return run_demo("v2.2", args.registry_port, nodes, election, token, dashboard, added)
 
 

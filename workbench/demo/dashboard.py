@@ -65,6 +65,7 @@ class Stage:
     name: str
     new_watch: Callable[[], ClusterWatch] = ClusterWatch
     look: Look = look_at_process
+    routes: tuple[web.AbstractRouteDef, ...] = ()  # the stage's own API, beside the common one
 
 
 SUPERVISOR = web.AppKey("supervisor", Supervisor)
@@ -286,6 +287,7 @@ def create_dashboard_app(supervisor: Supervisor, stage: Stage) -> web.Applicatio
     app.router.add_route("GET", "/api/nodes/{name}/kv/{key:.+}", kv)
     app.router.add_route("PUT", "/api/nodes/{name}/kv/{key:.+}", kv)
     app.router.add_get("/api/events", events)
+    app.router.add_routes(stage.routes)
     app.cleanup_ctx.append(keep_looking)
     app.on_shutdown.append(close_streams)
     return app

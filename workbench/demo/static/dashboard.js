@@ -13,6 +13,10 @@ const APPLIES = { // which actions apply to a process in each state (the server 
 let cluster = null; // the latest state the server pushed
 let events = [];    // every event since the page (re)connected
 let fresh = true;   // the next message is a whole state, after a (re)connection
+// Stages whose leader copies writes to the followers: the panel shows every node's copy.
+const REPLICATED = new Set(["v2.2"]);
+let shownKey = null; // the key whose copies the panel shows (and asks again at each draw)
+let asking = false;  // a question about the copies is in flight
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -55,11 +59,13 @@ function draw() {
   const election = cluster.timeline !== null;
   document.body.classList.toggle("no-election", !election);
   $("#stage").textContent = `stage ${cluster.stage}`;
+  document.body.classList.toggle("replicated", REPLICATED.has(cluster.stage));
   drawNodes();
   drawRegistry();
   drawKvChoices();
   drawEvents();
   if (election) drawTimeline();
+  if (shownKey !== null) showCopies(shownKey);
 }
 
 function drawNodes() {
@@ -229,6 +235,39 @@ async function keyValue(event) {
   if (!result.ok) shown.textContent = result.error;
   else if (put) shown.textContent = `${name}: stored ${key} = ${result.answer.value}`;
   else shown.textContent = `${name}: ${key} = ${result.answer.value}`;
+  if (REPLICATED.has(cluster.stage)) {
+    if (put && result.ok) shown.textContent += ` (the leader ${leader()?.name ?? "?"} took it)`;
+    shownKey = key;
+    await showCopies(key);
+  }
+}
+
+function copyText(copy) {
+  const value = copy.found ? copy.value : "(no such key)";
+  if (copy.live) return value;
+  return `${value} (${copy.process === "running" ? "no answer" : copy.process}: last known)`;
+}
+
+async function showCopies(key) { // at most one question in flight; a draw asks again
+  if (asking) return;
+  asking = true;
+  const result = await call("GET", `/api/copies/${encodeURIComponent(key)}`);
+  asking = false;
+  const table = $("#kv-copies");
+  table.hidden = !result.ok;
+  if (!result.ok || key !== shownKey) return;
+  table.tBodies[0].replaceChildren(...result.answer.copies.map((copy) => {
+    const row = element("tr", { "data-copy": copy.name });
+    row.classList.toggle("leader", copy.leader);
+    row.classList.toggle("stale", copy.stale);
+    row.classList.toggle("away", !copy.live);
+    const name = copy.leader ? `${copy.name} (leader)` : copy.name;
+    const text = copy.stale ? `${copyText(copy)} — stale` : copyText(copy);
+    row.append(element("td", { "data-col": "node" }, name),
+      element("td", { "data-col": "copy" }, text),
+      element("td", { "data-col": "digest" }, copy.digest ? copy.digest.slice(0, 12) : "—"));
+    return row;
+  }));
 }
 
 $("#add-node").onclick = addNode;
