@@ -53,4 +53,4 @@ def test_a_paused_follower_is_logged_resumed_and_the_run_judged(tmp_path: Path) 
 def test_a_wrong_fault_is_a_usage_error_that_says_what_is_allowed() -> None:
     done = run_ddb("nemesis", "--faults", "kill,flood")
     assert done.returncode == 3
-    assert b"a comma-separated list of kill, pause, restart, or none" in done.stderr
+    assert b"a comma-separated list of kill, pause, pause-leader, restart, or none" in done.stderr

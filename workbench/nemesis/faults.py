@@ -1,12 +1,14 @@
 """The nemesis: one fault at a time on real node processes, each healed before the next.
 
-Jepsen's nemesis in three moves, on the processes :class:`~workbench.cluster.Cluster`
+Jepsen's nemesis in four moves, on the processes :class:`~workbench.cluster.Cluster`
 started:
 
 * ``kill``: ``kill -9`` the leader (it loses everything it held in memory), and start it
   again on the same port ``down`` seconds later;
 * ``pause``: ``SIGSTOP`` a follower, and ``SIGCONT`` it ``down`` seconds later: it misses
   whatever happened meanwhile, and then carries on as if nothing had;
+* ``pause-leader``: the same to the leader: the others elect another, and the old one wakes
+  up still believing it leads, with the clients' requests waiting in its sockets;
 * ``restart``: stop any node with ``SIGTERM`` (it says goodbye to the registry) and start it
   again at once.
 
@@ -26,7 +28,8 @@ from dataclasses import dataclass, field
 from workbench.cluster import Cluster
 from workbench.failover import restart
 
-FAULTS = ("kill", "pause", "restart")
+FAULTS = ("kill", "pause", "pause-leader", "restart")
+WHOM = {"kill": "leader", "pause": "follower", "pause-leader": "leader", "restart": None}
 
 
 @dataclass
@@ -63,7 +66,7 @@ class Nemesis:
                 victim = await self.choose(fault)
                 if victim is None:
                     continue  # no leader (or follower) right now: wait for the next beat
-                await getattr(self, fault)(victim, done)
+                await getattr(self, fault.replace("-", "_"))(victim, done)
         finally:
             await self.heal()
 
@@ -75,13 +78,8 @@ class Nemesis:
             await asyncio.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
     async def choose(self, fault: str) -> str | None:
-        roles = await self.roles()
-        if fault == "kill":
-            wanted = [name for name, role in roles.items() if role == "leader"]
-        elif fault == "pause":
-            wanted = [name for name, role in roles.items() if role == "follower"]
-        else:
-            wanted = [name for name, role in roles.items() if role is not None]
+        roles, whom = await self.roles(), WHOM[fault]
+        wanted = [name for name, role in roles.items() if role is not None and whom in (None, role)]
         return self.rng.choice(sorted(wanted)) if wanted else None
 
     async def kill(self, name: str, done: Callable[[], bool]) -> None:
@@ -91,8 +89,11 @@ class Nemesis:
         await self.pause_for(self.down, done)
         await self.start_again(name)
 
-    async def pause(self, name: str, done: Callable[[], bool]) -> None:
-        self.note(f"SIGSTOP {name} (a follower)")
+    async def pause_leader(self, name: str, done: Callable[[], bool]) -> None:
+        await self.pause(name, done, "the leader")
+
+    async def pause(self, name: str, done: Callable[[], bool], who: str = "a follower") -> None:
+        self.note(f"SIGSTOP {name} ({who})")
         self.cluster.nodes[name].signal(signal.SIGSTOP)
         self.paused.add(name)
         await self.pause_for(self.down, done)
