@@ -204,6 +204,8 @@ class RaftCore(QuorumElector):
         self.match_index[peer] = message.match_index
         self.next_index[peer] = max(self.next_index.get(peer, 1), message.match_index + 1)
         self._advance_commit()
+        if self.next_index[peer] <= self.log.last_index:  # more than one batch behind
+            return [Send(peer, self.heartbeat_to(peer))]
         return []
 
     def on_rejected(self, message: AppendEntriesReply) -> list[Send]:

@@ -37,6 +37,7 @@ class Cluster:
         self.queue: deque[tuple[str, Send]] = deque()
         self.cut: set[frozenset[str]] = set()
         self.out: list[str] = []  # what happened since the last command, for transcripts
+        self.sent: list[Send] = []  # every message any node sent, in order
 
     def _node(self, name: str, state: HardState, entries: list[Entry]) -> Node:
         rng = random.Random(f"{self.seed}-{name}")
@@ -65,6 +66,7 @@ class Cluster:
             node.disk.extend(ready.entries)
         for send in ready.messages:
             self.queue.append((name, send))
+            self.sent.append(send)
         for entry in ready.committed:
             node.applied.append(entry)
 
