@@ -24,6 +24,7 @@ from stages.v3_replicated_log.raft import RaftCore
 class Node:
     core: RaftCore
     disk: list[Entry] = field(default_factory=list)  # what the core was told to persist
+    hard: HardState = field(default_factory=HardState)  # the term and vote it was told to persist
     applied: list[Entry] = field(default_factory=list)
 
 
@@ -38,16 +39,23 @@ class Cluster:
         self.cut: set[frozenset[str]] = set()
         self.out: list[str] = []  # what happened since the last command, for transcripts
         self.sent: list[Send] = []  # every message any node sent, in order
+        self.commits: dict[Entry, int] = {}  # each entry a leader committed: at which term
 
     def _node(self, name: str, state: HardState, entries: list[Entry]) -> Node:
         rng = random.Random(f"{self.seed}-{name}")
         core = RaftCore(name, self.config, rng, self.now, state, entries)
         core.set_peers(self.names, self.now)
-        return Node(core, list(entries))
+        return Node(core, list(entries), state)
 
     def restart(self, name: str, state: HardState, entries: list[Entry]) -> None:
         """Replace a node by one restored from ``state`` and ``entries`` (a disk image)."""
         self.nodes[name] = self._node(name, state, entries)
+
+    def crash(self, name: str) -> None:
+        """Restart ``name`` from what it persisted; what was in flight to it is lost."""
+        node = self.nodes[name]
+        self.restart(name, node.hard, node.disk)
+        self.queue = deque((sender, send) for sender, send in self.queue if send.to != name)
 
     # -- driving the cores, as a driver does ---------------------------------------------
 
@@ -57,6 +65,8 @@ class Cluster:
         if (core.role, core.term) != before:
             self.out.append(f"{name} is {core.role} at term {core.term}")
         ready = core.ready(sends)
+        if ready.hard_state is not None:
+            node.hard = ready.hard_state
         if ready.entries and ready.entries[0].index <= len(node.disk):
             cut = ready.entries[0].index
             lost = _terms(node.disk[cut - 1 :])
@@ -69,6 +79,8 @@ class Cluster:
             self.sent.append(send)
         for entry in ready.committed:
             node.applied.append(entry)
+            if core.role is Role.LEADER:
+                self.commits.setdefault(entry, core.term)
 
     def tick(self, name: str) -> None:
         """Let time reach ``name``'s deadline and tick it."""
