@@ -35,6 +35,7 @@ from stages.v2_1_election.quorum_config import QuorumConfig
 from stages.v3_replicated_log.log import Log
 from stages.v3_replicated_log.messages import (
     MAX_BATCH,
+    MAX_DATA,
     MESSAGES,
     AppendEntries,
     AppendEntriesReply,
@@ -99,10 +100,13 @@ class RaftCore(QuorumElector):
     # --8<-- [start:propose]
     def propose(self, data: str, now: float) -> list[Send]:
         """The leader appends a command to its log and sends it at once; anyone else raises
-        :class:`NotLeader`. The entry is committed (and handed out by ``ready``) once a
-        majority stores it: the caller learns its index from the returned entry's slot."""
+        :class:`NotLeader`. Its index is ``log.last_index`` right after; a later ``ready``
+        hands it out as committed once a majority of the voters store it (and the leader
+        still leads: if not, it may be lost, and the client must ask again)."""
         if self.role is not Role.LEADER:
             raise NotLeader(self.name, self.leader)
+        if len(data) > MAX_DATA:  # it could not travel: followers would refuse the message
+            raise ValueError(f"a command has at most {MAX_DATA} characters, not {len(data)}")
         self._append([Entry(self.log.last_index + 1, self.term, data)])
         self._advance_commit()  # a cluster of one commits at once
         return self._heartbeats(sorted(self.peers))

@@ -120,6 +120,13 @@ def test_a_proposal_to_a_follower_raises_not_leader_naming_the_leader() -> None:
     assert raised.value.leader == "n1"
 
 
+def test_a_command_too_long_to_travel_is_refused_where_it_enters() -> None:
+    cluster = elected()
+    with pytest.raises(ValueError, match="at most 4096 characters"):
+        cluster.nodes["n1"].core.propose("x" * 4097, cluster.now)
+    assert cluster.nodes["n1"].core.log.last_index == 1
+
+
 def test_a_cluster_of_one_commits_a_proposal_at_once() -> None:
     node = RaftCore("n1", QuorumConfig(("n1",)), random.Random(1), 0.0)
     node.ready(node.tick(node.deadline))
