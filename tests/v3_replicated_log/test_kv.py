@@ -7,6 +7,7 @@ import pytest
 
 from stages.v3_replicated_log.kv import Command, InvalidCommand, KeyValueMachine, Result
 from stages.v3_replicated_log.messages import Entry
+from tests.v3_replicated_log.cluster import Cluster
 
 
 def _apply(machine: KeyValueMachine, *commands: Command | None) -> list[Result | None]:
@@ -95,3 +96,26 @@ def test_data_that_is_not_a_command_is_refused(data: str) -> None:
 def test_a_command_survives_its_round_trip_through_entry_data() -> None:
     command = Command("cas", "k", "c1", 7, "v", expected=3)
     assert Command.from_data(command.to_data()) == command
+
+
+def test_a_write_retried_with_a_new_leader_is_committed_twice_and_applied_once() -> None:
+    cluster = Cluster(["n1", "n2", "n3"])
+    cluster.tick("n1")
+    cluster.settle()
+    write = put("k", "a", 1)
+    cluster.propose("n1", write.to_data())
+    cluster.settle()  # committed; then n1 is cut off before its client hears so
+    cluster.isolate("n1")
+    cluster.tick("n2")
+    cluster.settle()
+    cluster.propose("n2", write.to_data())  # the client's retry, to the new leader
+    cluster.settle()
+    cluster.tick("n2")
+    cluster.settle()
+    for name in ("n2", "n3"):
+        entries = cluster.nodes[name].applied
+        assert [e.data for e in entries].count(write.to_data()) == 2
+        machine = KeyValueMachine()
+        *_, retried = [machine.apply(entry) for entry in entries]
+        assert retried == Result(True, "a", 2, 2)  # the first copy's result, at index 2
+        assert machine.data == {"k": ("a", 2)}
