@@ -10,3 +10,5 @@
 * :mod:`~workbench.sim.trace`, :mod:`~workbench.sim.svg`: the outputs.
 * :mod:`~workbench.sim.cli`: ``ddb simulate``; ``figures``: ``make figures``.
 """
+
+from workbench.sim import raft as _raft  # noqa: F401  v3.0's entry: --algorithm raft
