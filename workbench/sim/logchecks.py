@@ -10,6 +10,7 @@ violation, with its time and the nodes involved:
 * **state-machine safety**: no two nodes apply different entries at one index;
 * **acknowledged writes kept**: what a client was told is written is what every node
   applies at its index, and the last leader holds it;
+* **synced before sent**: a restarted node has every entry it acknowledged, and its vote;
 * **linearizable**: the history passes :func:`workbench.history.checker.check`.
 """
 
@@ -37,6 +38,7 @@ def log_checks(records: Sequence[Record], timings: Timings) -> list[Verdict]:
         leader_completeness(records),
         state_machine_safety(records),
         acknowledged_writes_kept(records),
+        synced_before_sent(records),
         linearizable(records),
         bounded_traffic(records),
     ]
@@ -133,7 +135,7 @@ def state_machine_safety(records: Sequence[Record]) -> Verdict:
 
 
 def acknowledged_writes_kept(records: Sequence[Record]) -> Verdict:
-    name = "acknowledged writes kept"
+    name = "acked writes kept"
     acked: dict[int, tuple[str, float]] = {}  # index -> (entry, when acknowledged)
     last_leader: tuple[int, str] | None = None
     logs: dict[str, list[Slot]] = {}
@@ -162,6 +164,37 @@ def acknowledged_writes_kept(records: Sequence[Record]) -> Verdict:
                 )
                 return Verdict(name, False, detail, records[-1]["t"], (last_leader[1],))
     return Verdict(name, True, f"{len(acked)} acknowledged writes, all kept")
+
+
+def synced_before_sent(records: Sequence[Record]) -> Verdict:
+    """A node never restarts without what it told others it had: the entries it acknowledged
+    (unless it cut them since) and the term of its last vote."""
+    name = "synced before sent"
+    promised: dict[str, tuple[int, int]] = {}  # node -> (entries acknowledged, term voted in)
+    for record in records:
+        event = record["event"]
+        if event not in ("send", "log", "restored"):
+            continue
+        node: str = record["from"] if event == "send" else record["node"]
+        entries, voted = promised.get(node, (0, 0))
+        if event == "send":
+            message = record["msg"]
+            if message["type"] == "append_entries_reply" and message["success"]:
+                entries = max(entries, message["match_index"])
+            elif message["type"] == "vote" and message["granted"] and not message["pre_vote"]:
+                voted = max(voted, message["term"])
+        elif event == "log":
+            entries = min(entries, record["from"] - 1)  # a cut: no longer promised
+        elif event == "restored":
+            kept, term = len(record["entries"]), record["term"]
+            if kept < entries or term < voted:
+                detail = (
+                    f"{node} restarted at {record['t']:.4f} s with {kept} entries and term "
+                    f"{term}, having acknowledged {entries} entries and voted in term {voted}"
+                )
+                return Verdict(name, False, detail, record["t"], (node,))
+        promised[node] = (entries, voted)
+    return Verdict(name, True, "every restart found what the node had acknowledged")
 
 
 def history_lines(records: Sequence[Record]) -> list[str]:
