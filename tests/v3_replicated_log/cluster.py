@@ -31,8 +31,8 @@ class Node:
 class Cluster:
     """Named cores, a queue of messages in flight, and the links that are cut."""
 
-    def __init__(self, names: list[str], seed: int = 1) -> None:
-        self.names, self.seed, self.now = names, seed, 0.0
+    def __init__(self, names: list[str], seed: int = 1, core: type[RaftCore] = RaftCore) -> None:
+        self.names, self.seed, self.now, self.core = names, seed, 0.0, core
         self.config = QuorumConfig(tuple(names))
         self.nodes = {name: self._node(name, HardState(), []) for name in names}
         self.queue: deque[tuple[str, Send]] = deque()
@@ -43,7 +43,7 @@ class Cluster:
 
     def _node(self, name: str, state: HardState, entries: list[Entry]) -> Node:
         rng = random.Random(f"{self.seed}-{name}")
-        core = RaftCore(name, self.config, rng, self.now, state, entries)
+        core = self.core(name, self.config, rng, self.now, state, entries)
         core.set_peers(self.names, self.now)
         return Node(core, list(entries), state)
 
