@@ -93,17 +93,15 @@ class LogSimulator(Simulator):
             name: {} for name in self.names
         }
         self.disk_rng = random.Random(self.rng.getrandbits(64))
-        client_rng = random.Random(self.rng.getrandbits(64))
-        self.client_rng = client_rng
+        self.client_rng = random.Random(self.rng.getrandbits(64))
         self.values = itertools.count(1)  # every value written is new
-        self.processes = itertools.count(CLIENTS)
-        self.clients = [
-            Client(f"c{i + 1}", i, random.Random(client_rng.getrandbits(64)),
-                   client_rng.choice(self.voters))
-            for i in range(CLIENTS)
-        ]  # fmt: skip
-        for client in self.clients:
-            self.at(client_rng.uniform(*THINK), self._call, client)
+        self.processes = itertools.count(CLIENTS)  # processes 0..CLIENTS-1 are the first
+        clients = []
+        for i in range(CLIENTS):
+            rng = random.Random(self.client_rng.getrandbits(64))
+            clients.append(Client(f"c{i + 1}", i, rng, self.client_rng.choice(self.voters)))
+        for client in clients:  # then each one's first call
+            self.at(self.client_rng.uniform(*THINK), self._call, client)
         self.sent = 0
         self.extras = LogExtras(config, self.disks)  # builds cores from the disks
 

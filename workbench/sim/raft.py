@@ -11,7 +11,7 @@ from __future__ import annotations
 from stages.v2_1_election.algorithms import quorum_settings
 from stages.v2_1_election.core import Algorithm
 from stages.v3_replicated_log.raft import RaftCore
-from workbench.sim.algorithms import NOTHING, SIM_ALGORITHMS, SimAlgorithm, register
+from workbench.sim.algorithms import NOTHING, SimAlgorithm, register
 from workbench.sim.logchecks import log_checks
 from workbench.sim.logsim import LogSimulator
 
@@ -40,5 +40,4 @@ ENTRY = SimAlgorithm(
 )
 # --8<-- [end:entry]
 
-if RAFT.name not in SIM_ALGORITHMS:  # imported once per process, but say so if not
-    register(ENTRY)
+register(ENTRY)  # workbench.sim imports this module, once
