@@ -1,4 +1,4 @@
-"""A deterministic simulator: a stage's real core in a virtual world (today, v2.1's elections).
+"""A deterministic simulator: a stage's real core in a virtual world (v2.1's elections, v3.0's log).
 
 * :mod:`~workbench.sim.algorithms`: each algorithm's entry: its cores, checkers and claims.
 * :mod:`~workbench.sim.world`: a run's configuration, its nodes, its messages in flight.
@@ -9,4 +9,9 @@
 * :mod:`~workbench.sim.report`: what the algorithm promised, and the summary.
 * :mod:`~workbench.sim.trace`, :mod:`~workbench.sim.svg`: the outputs.
 * :mod:`~workbench.sim.cli`: ``ddb simulate``; ``figures``: ``make figures``.
+* v3.0's replicated log (``--algorithm raft``): :mod:`~workbench.sim.raft` (its entry),
+  :mod:`~workbench.sim.logsim` (a disk, state machines, :mod:`~workbench.sim.clients`),
+  :mod:`~workbench.sim.logchecks` (its checkers), :mod:`~workbench.sim.unsafe` (``--unsafe``).
 """
+
+from workbench.sim import raft as _raft  # noqa: F401  v3.0's entry: --algorithm raft

@@ -17,12 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from stages.v2_1_election.algorithms import ALGORITHMS
 from stages.v2_1_election.core import Algorithm, Elector, ElectorFactory, Timings
 from workbench.sim.checkers import election_checks
 from workbench.sim.replay import Verdict
 from workbench.sim.trace import Record
+
+if TYPE_CHECKING:  # the engine imports this module; the types only, to name a simulator
+    from workbench.sim.simulator import Simulator
+    from workbench.sim.world import SimConfig
 
 __all__ = ["ALGORITHMS", "Algorithm", "Elector", "ElectorFactory", "SimAlgorithm"]
 
@@ -37,6 +42,8 @@ class SimAlgorithm:
     algorithm: Algorithm  # the stage's entry: its settings, and how to build a core
     claims: Mapping[str, frozenset[str]]  # property -> the faults that void the promise
     checkers: Checkers = election_checks  # what its runs are checked for
+    # who runs it: None, the engine's own Simulator; a later stage's subclass adds its parts
+    simulator: Callable[[SimConfig], Simulator] | None = None
 
     @property
     def name(self) -> str:

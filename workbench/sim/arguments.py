@@ -12,6 +12,7 @@ import sys
 
 from workbench.sim.extras import parse_extras
 from workbench.sim.nemesis import parse_kinds
+from workbench.sim.unsafe import UNSAFE
 
 
 def fail(message: str) -> int:
@@ -68,6 +69,17 @@ def extra_kinds(text: str) -> tuple[str, ...]:
         return parse_extras(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def unsafe_shortcuts(text: str) -> tuple[str, ...]:
+    """``commit-old-term,ack-before-sync`` -> the shortcuts, each one known."""
+    names = tuple(sorted({name.strip() for name in text.split(",")}))
+    for name in names:
+        if name not in UNSAFE:
+            raise argparse.ArgumentTypeError(
+                f"unknown shortcut {name!r}; known: {', '.join(UNSAFE)}"
+            )
+    return names
 
 
 DEFAULT_EXTRAS = ("learner", "stray")  # what --nemesis extra-nodes adds, unless --extras

@@ -23,10 +23,12 @@ from workbench.sim.arguments import (
     positive_float,
     positive_int,
     probability,
+    unsafe_shortcuts,
     window,
 )
 from workbench.sim.checkers import check
 from workbench.sim.extras import EXTRA_KINDS
+from workbench.sim.logchecks import history_lines
 from workbench.sim.nemesis import (
     Fault,
     ScenarioError,
@@ -44,6 +46,7 @@ from workbench.sim.simulator import SimConfig, simulate
 from workbench.sim.svg import lamport_svg
 from workbench.sim.trace import timeline
 from workbench.sim.trials import Report
+from workbench.sim.unsafe import UNSAFE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -114,10 +117,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "names: a majority of a count, not of the voters' names (two leaders in one term, "
         "once there are extra nodes)",
     )
+    log = parser.add_argument_group("the replicated log (--algorithm raft) without its guards")
+    log.add_argument(
+        "--unsafe",
+        type=unsafe_shortcuts,
+        metavar="SHORTCUTS",
+        help="take rules out, for the checkers to catch: "
+        + "; ".join(f"{name}: {text}" for name, text in UNSAFE.items()),
+    )
     output = parser.add_argument_group("output of a single run")
     output.add_argument("--trace", type=Path, metavar="FILE", help="JSON lines, every event")
     output.add_argument("--timeline", type=Path, metavar="FILE", help="the story, as text")
     output.add_argument("--svg", type=Path, metavar="FILE", help="a Lamport diagram")
+    output.add_argument(
+        "--history", type=Path, metavar="FILE", help="raft: the clients' history, for ddb check"
+    )
     output.add_argument(
         "--svg-window", type=window, metavar="START:END", help="draw only these seconds"
     )
@@ -141,8 +155,10 @@ def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Si
             parser.error(f"--scenario {args.scenario}: {exc}")
     if args.jobs > 1 and not args.trials:
         parser.error("--jobs runs trials in parallel: give --trials N")
-    if args.trials and (args.trace or args.svg or args.timeline):
-        parser.error("--trace, --timeline and --svg record one run: leave out --trials")
+    if args.trials and (args.trace or args.svg or args.timeline or args.history):
+        parser.error("--trace, --timeline, --svg and --history record one run: leave out --trials")
+    if (args.unsafe or args.history) and args.algorithm != "raft":
+        parser.error("--unsafe and --history are for --algorithm raft")
     guards = {
         "pre_vote": not args.no_pre_vote,
         "check_quorum": not args.no_check_quorum,
@@ -169,6 +185,7 @@ def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Si
         nemesis=tuple(sorted((args.nemesis or {}).items())),
         scenario=scenario,
         extras=extras,
+        unsafe=args.unsafe or (),
     )
 
 
@@ -186,6 +203,7 @@ def run_once(config: SimConfig, args: argparse.Namespace) -> int:
         (args.trace, trace.to_jsonl),
         (args.timeline, lambda: timeline(records)),
         (args.svg, lambda: lamport_svg(records, args.svg_window)),
+        (args.history, lambda: "".join(line + "\n" for line in history_lines(records))),
     ]
     for path, render in outputs:
         if path is not None:

@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from stages.v2_1_election.core import Elector, Send, next_tick
+from stages.v2_1_election.core import Elector, Ready, Send, next_tick
 from stages.v2_1_election.votefile import MemoryStorage
+from workbench.sim.algorithms import sim_algorithm
 from workbench.sim.directory import Directory
 from workbench.sim.extras import Extras
 from workbench.sim.nemesis import Fault, check_faults, node_names, random_faults
@@ -39,11 +40,10 @@ class Simulator:
         self.voters = node_names(config.nodes)
         self.names = self.voters + self.extras.names
         nemesis_rng = random.Random(self.rng.getrandbits(64))
-        faults = list(config.scenario) or random_faults(
+        self.faults = list(config.scenario) or random_faults(
             self.voters, dict(config.nemesis), config.calm_at, nemesis_rng, self.extras.names
         )
-        check_faults(faults, self.names, absent=self.extras.names)
-        self.faults = faults
+        check_faults(self.faults, self.names, absent=self.extras.names)
         self.nodes = {name: SimNode(name) for name in self.names}
         self.directory = Directory(config.ttl, config.registry_interval)  # the real ones
         self.poll_every = config.election.timings().leader_timeout / 2  # as watch_peers
@@ -113,12 +113,15 @@ class Simulator:
             node.state = state
             fields = {"node": node.name, "role": state[0], "term": state[2], "leader": state[1]}
             self.trace.add(self.now, "role", fields)
-        ready = core.ready(sends)
+        self._carry_out(node, core.ready(sends))
+        self._plan_tick(node)
+
+    def _carry_out(self, node: SimNode, ready: Ready) -> None:
+        """Persist, then send (a later stage's simulator adds its disk and its applier)."""
         if ready.hard_state is not None:
             node.storage.save(ready.hard_state)  # before any message that depends on it
         for send in ready.messages:
             self._send(node.name, send)
-        self._plan_tick(node)
 
     def _plan_tick(self, node: SimNode) -> None:
         """Tick on the node's grid (every ``tick_every``, as the real node does), but only
@@ -293,4 +296,5 @@ class Simulator:
 
 
 def simulate(config: SimConfig) -> Trace:
-    return Simulator(config).run()
+    """Run ``config`` on its algorithm's simulator: this one, or a later stage's subclass."""
+    return (sim_algorithm(config.algorithm).simulator or Simulator)(config).run()

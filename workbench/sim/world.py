@@ -42,6 +42,7 @@ class SimConfig:
     ttl: float = 5.0  # the registry forgets a silent node this long after it falls silent
     registry_interval: float = 1.0  # each node registers again this often (its heartbeat)
     extras: tuple[str, ...] = ()  # n(N+1), ...: "learner" or "stray", absent until they join
+    unsafe: tuple[str, ...] = ()  # shortcuts the algorithm's simulator must catch (v3.0's)
 
     def __post_init__(self) -> None:
         if self.election is None:

@@ -1,0 +1,8 @@
+"""Stage v3.0: Raft's replicated log, as a pure state machine on v2.1's majority vote.
+
+* :mod:`~.messages`: log entries and the messages that carry them (AppendEntries and its
+  reply with a conflict hint, a RequestVote that names the candidate's log).
+* :mod:`~.raft`: :class:`~.raft.RaftCore`, v2.1's
+  :class:`~stages.v2_1_election.quorum.QuorumElector` with a log plugged into its hooks.
+* :mod:`~.kv`: the key/value state machine that applies committed entries.
+"""
