@@ -195,20 +195,34 @@ def _missing_here(names: set[str]) -> set[str]:
     return missing
 
 
+def _version_shim(directory: Path, version: str) -> Path:
+    """A directory whose only content says "distributed-db is ``version``": on PYTHONPATH
+    before the venv's own metadata, it makes ``ddb --version`` (importlib.metadata) report
+    the old commit's version, as a venv installed from that commit would."""
+    info = directory / f"distributed_db-{version}.dist-info"
+    info.mkdir(parents=True)
+    metadata = f"Metadata-Version: 2.1\nName: distributed-db\nVersion: {version}\n"
+    (info / "METADATA").write_text(metadata, encoding="utf-8")
+    return directory
+
+
 def run_tests(release: Release) -> str:
     """Run the test suite of ``release.commit`` in a worktree; return pytest's summary line.
 
     The project's own venv is reused when it has every package that commit asks for: the
     worktree comes first on PYTHONPATH, so ``python``, ``ddb`` and ``python -m stages`` all
-    import the worktree's ``stages``, not this checkout's. Otherwise the commit gets a venv
-    of its own inside the worktree.
+    import the worktree's ``stages``, not this checkout's, and a version shim says
+    the installed version is the release's. Otherwise the commit gets a venv of its own
+    inside the worktree.
     """
     workdir = Path(tempfile.mkdtemp(prefix=f"ddb-{release.tag}-"))
     tree = workdir / "tree"
     git("worktree", "add", "--detach", str(tree), release.commit)
     try:
         python = sys.executable
-        env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
+        shim = _version_shim(workdir / "metadata", release.version)
+        path = os.pathsep.join((str(shim), str(tree)))  # the shim holds no module
+        env = {**os.environ, "PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1"}
         missing = _missing_here(_requirement_names(pyproject_at(release.commit)))
         if missing:
             print(f"  {release.tag} needs {', '.join(sorted(missing))}: making it a venv")
