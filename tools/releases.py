@@ -196,13 +196,12 @@ def _missing_here(names: set[str]) -> set[str]:
 
 
 def _version_shim(directory: Path, version: str) -> Path:
-    """A directory whose only content says "distributed-db is ``version``": on PYTHONPATH
-    before the venv's own metadata, it makes ``ddb --version`` (importlib.metadata) report
-    the old commit's version, as a venv installed from that commit would."""
-    info = directory / f"distributed_db-{version}.dist-info"
-    info.mkdir(parents=True)
-    metadata = f"Metadata-Version: 2.1\nName: distributed-db\nVersion: {version}\n"
-    (info / "METADATA").write_text(metadata, encoding="utf-8")
+    """Metadata only, saying "distributed-db is ``version``": first on PYTHONPATH, it makes
+    ``ddb --version`` report the old commit's version, as its own venv would."""
+    (directory / f"distributed_db-{version}.dist-info").mkdir(parents=True)
+    (directory / f"distributed_db-{version}.dist-info" / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: distributed-db\nVersion: {version}\n", encoding="utf-8"
+    )
     return directory
 
 
@@ -220,8 +219,7 @@ def run_tests(release: Release) -> str:
     git("worktree", "add", "--detach", str(tree), release.commit)
     try:
         python = sys.executable
-        shim = _version_shim(workdir / "metadata", release.version)
-        path = os.pathsep.join((str(shim), str(tree)))  # the shim holds no module
+        path = os.pathsep.join((str(_version_shim(workdir / "meta", release.version)), str(tree)))
         env = {**os.environ, "PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1"}
         missing = _missing_here(_requirement_names(pyproject_at(release.commit)))
         if missing:
