@@ -196,8 +196,7 @@ def _missing_here(names: set[str]) -> set[str]:
 
 
 def _version_shim(directory: Path, version: str) -> Path:
-    """Metadata only, saying "distributed-db is ``version``": first on PYTHONPATH, it makes
-    ``ddb --version`` report the old commit's version, as its own venv would."""
+    """Metadata saying "distributed-db is ``version``", for ``ddb --version`` to report."""
     (directory / f"distributed_db-{version}.dist-info").mkdir(parents=True)
     (directory / f"distributed_db-{version}.dist-info" / "METADATA").write_text(
         f"Metadata-Version: 2.1\nName: distributed-db\nVersion: {version}\n", encoding="utf-8"
@@ -210,9 +209,8 @@ def run_tests(release: Release) -> str:
 
     The project's own venv is reused when it has every package that commit asks for: the
     worktree comes first on PYTHONPATH, so ``python``, ``ddb`` and ``python -m stages`` all
-    import the worktree's ``stages``, not this checkout's, and a version shim says
-    the installed version is the release's. Otherwise the commit gets a venv of its own
-    inside the worktree.
+    import the worktree's ``stages``, not this checkout's (and a shim, its version).
+    Otherwise the commit gets a venv of its own inside the worktree.
     """
     workdir = Path(tempfile.mkdtemp(prefix=f"ddb-{release.tag}-"))
     tree = workdir / "tree"
