@@ -81,14 +81,8 @@ def share(text: str) -> float:
     return value
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "urls",
-        nargs="+",
-        type=http_url,
-        metavar="URL",
-        help="the nodes' addresses, e.g. http://127.0.0.1:8051",
-    )
+def add_client_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """The clients' options, which ``ddb nemesis`` passes on to its workload too."""
     parser.add_argument(
         "--clients", type=positive_int, default=5, help="clients at once (default: %(default)s)"
     )
@@ -97,20 +91,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=positive_int,
         default=3,
         help="keys k0, k1, ... to read and write (default: %(default)s)",
-    )
-    length = parser.add_mutually_exclusive_group()
-    length.add_argument(
-        "--time",
-        type=positive_float,
-        default=5.0,
-        metavar="SECONDS",
-        help="run this long (default: %(default)s)",
-    )
-    length.add_argument(
-        "--operations",
-        type=positive_int,
-        metavar="N",
-        help="run N operations in all, instead of for a time",
     )
     parser.add_argument(
         "--timeout",
@@ -125,6 +105,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="random",
         help="each operation to a random node, each client to one node "
         "(fixed), or to the leader /cluster/status names (default: random)",
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "urls",
+        nargs="+",
+        type=http_url,
+        metavar="URL",
+        help="the nodes' addresses, e.g. http://127.0.0.1:8051",
+    )
+    add_client_arguments(parser)
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument(
+        "--time",
+        type=positive_float,
+        default=5.0,
+        metavar="SECONDS",
+        help="run this long (default: %(default)s)",
+    )
+    length.add_argument(
+        "--operations",
+        type=positive_int,
+        metavar="N",
+        help="run N operations in all, instead of for a time",
     )
     parser.add_argument(
         "--reads",

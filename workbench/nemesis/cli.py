@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.history.cli import BAD_INPUT, usage_errors_exit_with
-from workbench.history.workload import ROUTES
+from workbench.history.workload_cli import add_client_arguments
 from workbench.nemesis.anomalies import ANOMALIES
 from workbench.nemesis.faults import FAULTS
 from workbench.nemesis.trial import TrialConfig, TrialResult, run_trial
@@ -165,21 +165,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="each run's workload (default: %(default)s)",
     )
-    workload.add_argument(
-        "--route",
-        choices=ROUTES,
-        default="random",
-        help="which node each client asks (default: %(default)s)",
-    )
-    workload.add_argument("--clients", type=positive_int, default=5, help="(default: %(default)s)")
-    workload.add_argument("--keys", type=positive_int, default=3, help="(default: %(default)s)")
-    workload.add_argument(
-        "--timeout",
-        type=positive_float,
-        default=1.0,
-        metavar="SECONDS",
-        help="per request, past it the outcome is unknown (default: %(default)s)",
-    )
+    add_client_arguments(workload)
     nemesis = parser.add_argument_group("the nemesis")
     nemesis.add_argument(
         "--faults",
