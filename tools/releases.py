@@ -186,38 +186,35 @@ def _requirement_names(pyproject: dict[str, object]) -> set[str]:
 
 
 def _missing_here(names: set[str]) -> set[str]:
-    missing = set()
-    for name in names:
-        try:
-            importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            missing.add(name)
-    return missing
+    names_of = (dist.metadata["Name"] or "" for dist in importlib.metadata.distributions())
+    return names - {re.sub(r"[-_.]+", "-", name).lower() for name in names_of}
 
 
-def _version_shim(directory: Path, version: str) -> Path:
-    """Metadata saying "distributed-db is ``version``", for ``ddb --version`` to report."""
-    (directory / f"distributed_db-{version}.dist-info").mkdir(parents=True)
-    (directory / f"distributed_db-{version}.dist-info" / "METADATA").write_text(
-        f"Metadata-Version: 2.1\nName: distributed-db\nVersion: {version}\n", encoding="utf-8"
-    )
+def _version_shim(directory: Path, release: Release) -> Path:
+    """The release's own package metadata (from its pyproject.toml), for its tests to read."""
+    project = pyproject_at(release.commit).get("project", {})
+    assert isinstance(project, dict)
+    lines = ["Metadata-Version: 2.4", "Name: distributed-db", f"Version: {release.version}"]
+    if isinstance(project.get("license"), str):  # an SPDX expression, as PEP 639 writes it
+        lines.append(f"License-Expression: {project['license']}")
+    (info := directory / f"distributed_db-{release.version}.dist-info").mkdir(parents=True)
+    (info / "METADATA").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return directory
 
 
 def run_tests(release: Release) -> str:
     """Run the test suite of ``release.commit`` in a worktree; return pytest's summary line.
 
-    The project's own venv is reused when it has every package that commit asks for: the
-    worktree comes first on PYTHONPATH, so ``python``, ``ddb`` and ``python -m stages`` all
-    import the worktree's ``stages``, not this checkout's (and a shim, its version).
-    Otherwise the commit gets a venv of its own inside the worktree.
+    The project's venv is reused when it has every package that commit asks for: the worktree
+    and its metadata shim come first on PYTHONPATH, so ``ddb`` imports that commit's code and
+    reports its version. Otherwise the commit gets a venv of its own inside the worktree.
     """
     workdir = Path(tempfile.mkdtemp(prefix=f"ddb-{release.tag}-"))
     tree = workdir / "tree"
     git("worktree", "add", "--detach", str(tree), release.commit)
     try:
         python = sys.executable
-        path = os.pathsep.join((str(_version_shim(workdir / "meta", release.version)), str(tree)))
+        path = os.pathsep.join((str(_version_shim(workdir / "meta", release)), str(tree)))
         env = {**os.environ, "PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1"}
         missing = _missing_here(_requirement_names(pyproject_at(release.commit)))
         if missing:
@@ -249,8 +246,7 @@ def run_tests(release: Release) -> str:
 
 
 def _summary(output: str) -> str:
-    lines = output.strip().splitlines()
-    return lines[-1].strip("= ") if lines else "(no output)"
+    return (output.strip().splitlines() or ["(no output)"])[-1].strip("= ")
 
 
 def check(releases: list[Release], *, tests: bool, only: set[str]) -> None:
