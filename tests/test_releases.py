@@ -13,10 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from tools.releases import Release, ReleaseError, check_metadata, load
+from tools.releases import Release, ReleaseError, _version_shim, check_metadata, load
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASES = load()
+
+
+def git_show(commit: str, path: str) -> str:
+    return subprocess.run(
+        ["git", "show", f"{commit}:{path}"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
@@ -50,6 +56,26 @@ def test_releases_are_listed_oldest_first_and_the_project_version_is_not_older()
 def test_each_release_commit_has_its_version_and_exactly_its_stages() -> None:
     for index in range(len(RELEASES)):
         check_metadata(RELEASES, index)  # raises ReleaseError with the reason
+
+
+def test_an_old_release_suite_reads_its_own_version_and_licence_from_the_shim(
+    tmp_path: Path,
+) -> None:
+    """Its suite runs in this project's venv (installed from main), so the shim first on
+    PYTHONPATH must say what that release's own package said (its test_package reads both)."""
+    for release in RELEASES:
+        shim = _version_shim(tmp_path / release.tag, release)
+        code = "import importlib.metadata as m; d = m.metadata('distributed-db'); "
+        code += "print(d['Version'], d['License-Expression'])"
+        env = {**os.environ, "PYTHONPATH": str(shim)}
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        licence = tomllib.loads(git_show(release.commit, "pyproject.toml"))["project"].get(
+            "license"
+        )
+        expression = licence if isinstance(licence, str) else "None"  # v1-v2.1: a table, no SPDX
+        assert out.stdout.split() == [release.version, expression], out.stderr
 
 
 def test_a_release_with_the_wrong_version_or_stages_is_refused() -> None:
