@@ -34,6 +34,7 @@ PURE = [
     "stages.v3_replicated_log.log",
     "stages.v3_replicated_log.raft",
     "stages.v3_replicated_log.kv",
+    "stages.v3_replicated_log.storage",
     "stages.v2_1_election.algorithms",
     "stages.v2_1_election.peers",
     "stages.v2_1_election.watch",

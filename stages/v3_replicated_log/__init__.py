@@ -5,4 +5,5 @@
 * :mod:`~.raft`: :class:`~.raft.RaftCore`, v2.1's
   :class:`~stages.v2_1_election.quorum.QuorumElector` with a log plugged into its hooks.
 * :mod:`~.kv`: the key/value state machine that applies committed entries.
+* :mod:`~.storage`: the seam to a disk (:class:`~.storage.LogStorage`), and one in memory.
 """
