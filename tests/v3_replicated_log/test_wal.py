@@ -1,0 +1,302 @@
+"""The write-ahead log: the storage contract, on disk and in memory; what a crash leaves
+(a torn tail is cut with one warning, a corrupt middle refuses to start); one sync per
+save; a failed disk fails the log for good; and, at random, the same log as in memory."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import tempfile
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stages.v2_1_election.core import HardState
+from stages.v3_replicated_log import records
+from stages.v3_replicated_log.messages import MAX_DATA, Entry
+from stages.v3_replicated_log.storage import LogStorage, MemoryStorage, Persisted
+from stages.v3_replicated_log.wal import FILE_NAME, WALCorrupt, WALError, WriteAheadLog
+
+E1, E2, E3 = Entry(1, 1, "set a 1"), Entry(2, 1, None), Entry(3, 2, "set b é")
+
+
+def _saved(directory: Path, *saves: tuple[list[Entry], HardState | None, int | None]) -> Path:
+    """A data directory whose log holds these saves; its log file's path."""
+    wal = WriteAheadLog.open(directory)
+    for save in saves:
+        wal.save(*save)
+    wal.close()
+    return directory / FILE_NAME
+
+
+THREE_SAVES: list[tuple[list[Entry], HardState | None, int | None]] = [
+    ([E1], HardState(1, "n1"), None),
+    ([E2], None, 1),
+    ([E3], HardState(2, None), 2),
+]
+AFTER_TWO = Persisted(HardState(1, "n1"), 1, (E1, E2))
+
+
+def _record_offsets(path: Path) -> list[int]:
+    """Where each record of a whole log starts."""
+    buffer, offsets, offset = path.read_bytes(), [], 0
+    while offset < len(buffer):
+        offsets.append(offset)
+        offset += records.HEADER.size + len(records.read(buffer, offset))
+    return offsets
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+
+
+# -- the contract, against both storages --------------------------------------------
+
+
+@pytest.fixture(params=["memory", "wal"])
+def reopen(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], LogStorage]]:
+    """A storage, and the way to get it back after a restart (the same object in memory;
+    the directory opened again on disk)."""
+    opened: list[LogStorage] = []
+    memory = MemoryStorage()
+
+    def again() -> LogStorage:
+        if opened:
+            opened[-1].close()
+        storage: LogStorage = memory if request.param == "memory" else WriteAheadLog.open(tmp_path)
+        opened.append(storage)
+        return storage
+
+    yield again
+    opened[-1].close()
+
+
+def test_a_new_storage_holds_nothing(reopen: Callable[[], LogStorage]) -> None:
+    assert reopen().load() == Persisted()
+
+
+def test_entries_survive_a_restart(reopen: Callable[[], LogStorage]) -> None:
+    reopen().save([E1, E2], None, None)
+    assert reopen().load().entries == (E1, E2)
+
+
+def test_a_save_cuts_the_log_after_the_entry_before_its_first(
+    reopen: Callable[[], LogStorage],
+) -> None:
+    storage = reopen()
+    storage.save([E1, E2, E3], None, None)
+    storage.save([Entry(2, 3, "other")], None, None)
+    storage.save([Entry(3, 3, "then")], None, None)
+    assert reopen().load().entries == (E1, Entry(2, 3, "other"), Entry(3, 3, "then"))
+
+
+def test_hard_state_and_commit_survive_a_restart_and_none_keeps_them(
+    reopen: Callable[[], LogStorage],
+) -> None:
+    storage = reopen()
+    storage.save([E1], HardState(4, "n2"), 1)
+    storage.save([E2], None, None)
+    assert reopen().load() == Persisted(HardState(4, "n2"), 1, (E1, E2))
+
+
+def test_a_save_that_leaves_a_gap_is_refused(reopen: Callable[[], LogStorage]) -> None:
+    storage = reopen()
+    storage.save([E1], None, None)
+    with pytest.raises(ValueError, match="entry 3 does not follow"):
+        storage.save([E3], None, None)
+    assert reopen().load().entries == (E1,)
+
+
+# -- what a crash leaves behind -------------------------------------------------------
+
+
+def test_a_torn_last_record_is_cut_at_every_byte_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    whole = _saved(tmp_path / "whole", *THREE_SAVES).read_bytes()
+    last = _record_offsets(tmp_path / "whole" / FILE_NAME)[-1]
+    for end in range(last + 1, len(whole)):
+        directory = tmp_path / f"torn-{end}"
+        directory.mkdir()
+        (directory / FILE_NAME).write_bytes(whole[:end])
+        caplog.clear()
+        wal = WriteAheadLog.open(directory)
+        wal.close()
+        assert wal.load() == AFTER_TWO, f"cut at byte {end}"
+        warnings = _warnings(caplog)
+        assert len(warnings) == 1, f"cut at byte {end}: {warnings}"
+        message = warnings[0]
+        assert f"at byte {last}" in message and f"dropping its {end - last} bytes" in message
+        assert str(directory / FILE_NAME) in message
+        assert (directory / FILE_NAME).stat().st_size == last, "the torn bytes are gone"
+
+
+def test_a_log_cut_after_a_torn_tail_takes_new_saves(tmp_path: Path) -> None:
+    path = _saved(tmp_path, *THREE_SAVES)
+    path.write_bytes(path.read_bytes()[:-3])
+    wal = WriteAheadLog.open(tmp_path)
+    wal.save([E3], None, 3)
+    wal.close()
+    assert WriteAheadLog.open(tmp_path).load() == Persisted(HardState(1, "n1"), 3, (E1, E2, E3))
+
+
+def test_a_tail_of_zeros_where_a_write_never_landed_is_torn(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _saved(tmp_path, *THREE_SAVES[:2])
+    with path.open("ab") as file:
+        file.write(bytes(4096))
+    wal = WriteAheadLog.open(tmp_path)
+    wal.close()
+    assert wal.load() == AFTER_TWO
+    assert len(_warnings(caplog)) == 1 and "dropping its 4096 bytes" in _warnings(caplog)[0]
+
+
+def test_a_flipped_byte_in_a_middle_record_refuses_to_start_naming_its_offset(
+    tmp_path: Path,
+) -> None:
+    whole = _saved(tmp_path / "whole", *THREE_SAVES).read_bytes()
+    start, end = _record_offsets(tmp_path / "whole" / FILE_NAME)[1:3]
+    for at in range(start, end):
+        damaged = bytearray(whole)
+        damaged[at] ^= 0x40
+        (tmp_path / FILE_NAME).write_bytes(damaged)
+        with pytest.raises(WALCorrupt, match=f"corrupt at byte {start}: ") as caught:
+            WriteAheadLog.open(tmp_path)
+        assert "Refusing to start" in str(caught.value), f"byte {at} flipped"
+        assert (tmp_path / FILE_NAME).read_bytes() == damaged, "nothing is reset"
+
+
+def _framed(payload: bytes, length: int | None = None) -> bytes:
+    """A record with a good CRC around any payload (a length that lies, if given)."""
+    return records.HEADER.pack(length or len(payload), zlib.crc32(payload)) + payload
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        (_framed(b"{not json"), "makes no sense"),
+        (
+            _framed(b'{"entries":[],"hard_state":{"term":-1,"voted_for":null},"commit":null}'),
+            "term",
+        ),
+        (records.encode(records.Batch((Entry(7, 1),))), "entry 7 does not follow"),
+    ],
+    ids=["not JSON", "a negative term", "a gap in the log"],
+)
+def test_a_whole_record_that_makes_no_sense_refuses_to_start_even_last(
+    tmp_path: Path, record: bytes, reason: str
+) -> None:
+    path = _saved(tmp_path, *THREE_SAVES)
+    size = path.stat().st_size
+    path.write_bytes(path.read_bytes() + record)
+    with pytest.raises(WALCorrupt, match=f"corrupt at byte {size}: .*{reason}"):
+        WriteAheadLog.open(tmp_path)
+
+
+def test_a_length_beyond_the_bound_is_damage_never_an_allocation(tmp_path: Path) -> None:
+    path = _saved(tmp_path, *THREE_SAVES[:1])
+    size = path.stat().st_size
+    huge = _framed(b"{}", length=records.MAX_RECORD + 1)
+    path.write_bytes(path.read_bytes() + huge + records.encode(records.Batch((E2,))))
+    with pytest.raises(WALCorrupt, match=f"byte {size}: .*length {records.MAX_RECORD + 1} is not"):
+        WriteAheadLog.open(tmp_path)
+
+
+# -- a disk that refuses ----------------------------------------------------------------
+
+
+def test_each_save_syncs_the_log_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wal = WriteAheadLog.open(tmp_path)
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    wal.save([E1, E2, E3], HardState(2, "n1"), 2)
+    wal.save([E3], None, 3)
+    wal.close()
+    assert len(synced) == 2
+
+
+@pytest.mark.parametrize("call", ["write", "fsync"])
+def test_a_failed_write_or_sync_fails_this_and_every_later_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: str
+) -> None:
+    wal = WriteAheadLog.open(tmp_path)
+    wal.save([E1], None, None)
+
+    def full(*args: Any) -> Any:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, call, full)
+        with pytest.raises(WALError, match="No space left on device") as caught:
+            wal.save([E2], None, None)
+    assert caught.value.errno == errno.ENOSPC
+    size = (tmp_path / FILE_NAME).stat().st_size
+    with pytest.raises(WALError, match="failed earlier"):
+        wal.save([E2], None, None)  # the disk works again; the log still refuses
+    assert (tmp_path / FILE_NAME).stat().st_size == size, "nothing more was written"
+    assert wal.load().entries == (E1,)
+    wal.close()
+
+
+def test_a_data_directory_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("not a directory")
+    with pytest.raises(WALError, match=r"data directory .*data is not a directory"):
+        WriteAheadLog.open(tmp_path / "data")
+
+
+def test_an_entry_beyond_the_bounds_is_refused_naming_the_bound(tmp_path: Path) -> None:
+    wal = WriteAheadLog.open(tmp_path)
+    with pytest.raises(ValueError, match=f"at most {MAX_DATA} characters"):
+        wal.save([Entry(1, 1, "x" * (MAX_DATA + 1))], None, None)
+    too_many = [Entry(index, 1, "x" * MAX_DATA) for index in range(1, 1100)]
+    with pytest.raises(ValueError, match=f"at most {records.MAX_RECORD} bytes"):
+        wal.save(too_many, None, None)
+    assert (tmp_path / FILE_NAME).stat().st_size == 0, "nothing was written"
+    wal.close()
+
+
+# -- at random: the same log on disk as in memory ------------------------------------
+
+
+@st.composite
+def _saves(draw: st.DrawFn) -> list[tuple[list[Entry], HardState | None, int | None]]:
+    """Saves as a core hands them out: each cuts the log somewhere and appends."""
+    saves, length = [], 0
+    for _ in range(draw(st.integers(0, 12))):
+        first = draw(st.integers(1, length + 1))
+        terms = draw(st.lists(st.integers(0, 5), max_size=4))
+        data = st.none() | st.text(max_size=8)
+        entries = [Entry(first + n, term, draw(data)) for n, term in enumerate(terms)]
+        length = first - 1 + len(entries) if entries else length
+        state = draw(
+            st.none() | st.builds(HardState, st.integers(0, 9), st.sampled_from([None, "n1", "n2"]))
+        )
+        saves.append((entries, state, draw(st.none() | st.integers(0, 20))))
+    return saves
+
+
+@settings(max_examples=60, deadline=None)
+@given(_saves())
+def test_any_saves_read_back_from_disk_as_memory_holds_them(
+    saves: list[tuple[list[Entry], HardState | None, int | None]],
+) -> None:
+    memory = MemoryStorage()
+    # What is written reads back with or without a sync: skip the disk's slowest call.
+    with tempfile.TemporaryDirectory() as directory, mock.patch.object(os, "fsync"):
+        wal = WriteAheadLog.open(directory)
+        for save in saves:
+            memory.save(*save)
+            wal.save(*save)
+        assert wal.load() == memory.load()
+        wal.close()
+        reopened = WriteAheadLog.open(directory)
+        reopened.close()
+        assert reopened.load() == memory.load()
