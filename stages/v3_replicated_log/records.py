@@ -29,8 +29,8 @@ from stages.v2_registry.models import InvalidMessage
 from stages.v3_replicated_log.messages import MAX_DATA, Entry
 
 HEADER = struct.Struct(">II")  # the payload's length and its CRC-32
-MAX_RECORD = 4 * 1024 * 1024  # bytes of payload in one record, at most (64 entries of
-# MAX_DATA characters fit six times over, even if every character is written as \uXXXX)
+MAX_RECORD = 4 * 1024 * 1024  # bytes of payload in one record, at most: a batch of
+# MAX_BATCH entries of MAX_DATA characters fits twice over, even at 6 bytes a character (\u001f)
 
 
 class BadRecord(ValueError):

@@ -147,7 +147,8 @@ class WriteAheadLog:
         self, entries: Sequence[Entry], hard_state: HardState | None, commit: int | None
     ) -> None:
         """Append one record and sync once; ``ValueError`` (nothing written) for a batch
-        out of bounds or out of order, :class:`WALError` if the disk fails."""
+        out of bounds or out of order, :class:`WALError` if the disk fails. One save at a
+        time: the order of the saves is the order of the log."""
         if self._failed is not None:
             raise WALError(
                 self._failed.errno,

@@ -15,12 +15,12 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from stages.v2_1_election.core import HardState
 from stages.v3_replicated_log import records
-from stages.v3_replicated_log.messages import MAX_DATA, Entry
+from stages.v3_replicated_log.messages import MAX_BATCH, MAX_DATA, Entry
 from stages.v3_replicated_log.storage import LogStorage, MemoryStorage, Persisted
 from stages.v3_replicated_log.wal import FILE_NAME, WALCorrupt, WALError, WriteAheadLog
 
@@ -252,6 +252,15 @@ def test_a_data_directory_that_is_a_file_is_a_clear_error(tmp_path: Path) -> Non
         WriteAheadLog.open(tmp_path / "data")
 
 
+def test_a_full_batch_of_the_largest_entries_fits_in_one_save(tmp_path: Path) -> None:
+    worst = "\x1f" * MAX_DATA  # each character written as \u001f: 6 bytes
+    batch = [Entry(index, 1, worst) for index in range(1, MAX_BATCH + 1)]
+    wal = WriteAheadLog.open(tmp_path)
+    wal.save(batch, None, None)
+    wal.close()
+    assert WriteAheadLog.open(tmp_path).load().entries == tuple(batch)
+
+
 def test_an_entry_beyond_the_bounds_is_refused_naming_the_bound(tmp_path: Path) -> None:
     wal = WriteAheadLog.open(tmp_path)
     with pytest.raises(ValueError, match=f"at most {MAX_DATA} characters"):
@@ -283,7 +292,6 @@ def _saves(draw: st.DrawFn) -> list[tuple[list[Entry], HardState | None, int | N
     return saves
 
 
-@settings(max_examples=60, deadline=None)
 @given(_saves())
 def test_any_saves_read_back_from_disk_as_memory_holds_them(
     saves: list[tuple[list[Entry], HardState | None, int | None]],
@@ -300,3 +308,25 @@ def test_any_saves_read_back_from_disk_as_memory_holds_them(
         reopened = WriteAheadLog.open(directory)
         reopened.close()
         assert reopened.load() == memory.load()
+
+
+@given(_saves(), st.floats(0, 1))
+def test_a_log_cut_at_any_byte_reads_back_as_the_saves_before_the_cut(
+    saves: list[tuple[list[Entry], HardState | None, int | None]], where: float
+) -> None:
+    memory, states, ends = MemoryStorage(), [Persisted()], [0]
+    with tempfile.TemporaryDirectory() as directory, mock.patch.object(os, "fsync"):
+        wal = WriteAheadLog.open(directory)
+        for save in saves:
+            memory.save(*save)
+            wal.save(*save)
+            states.append(memory.load())
+            ends.append((Path(directory) / FILE_NAME).stat().st_size)
+        wal.close()
+        path = Path(directory) / FILE_NAME
+        cut = round(where * ends[-1])
+        path.write_bytes(path.read_bytes()[:cut])
+        reopened = WriteAheadLog.open(directory)
+        reopened.close()
+    kept = max(i for i, end in enumerate(ends) if end <= cut)  # the saves wholly before it
+    assert reopened.load() == states[kept], f"cut at byte {cut} of {ends}"
