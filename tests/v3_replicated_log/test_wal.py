@@ -1,6 +1,7 @@
-"""The write-ahead log: the storage contract, on disk and in memory; what a crash leaves
-(a torn tail is cut with one warning, a corrupt middle refuses to start); one sync per
-save; a failed disk fails the log for good; and, at random, the same log as in memory."""
+"""The write-ahead log on disk: what a crash leaves (a torn tail is cut with one warning,
+a corrupt middle refuses to start); one sync per save; a failed disk fails the log for
+good; bounds; and, at random, the same log as in memory. Its contract with the storage seam,
+shared with :class:`MemoryStorage`, is in ``test_storage.py``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import logging
 import os
 import tempfile
 import zlib
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -21,13 +21,14 @@ from hypothesis import strategies as st
 from stages.v2_1_election.core import HardState
 from stages.v3_replicated_log import records
 from stages.v3_replicated_log.messages import MAX_BATCH, MAX_DATA, Entry
-from stages.v3_replicated_log.storage import LogStorage, MemoryStorage, Persisted
+from stages.v3_replicated_log.storage import MemoryStorage, Persisted
 from stages.v3_replicated_log.wal import FILE_NAME, WALCorrupt, WALError, WriteAheadLog
 
+Save = tuple[list[Entry], HardState | None, int | None]  # the arguments of one save
 E1, E2, E3 = Entry(1, 1, "set a 1"), Entry(2, 1, None), Entry(3, 2, "set b é")
 
 
-def _saved(directory: Path, *saves: tuple[list[Entry], HardState | None, int | None]) -> Path:
+def _saved(directory: Path, *saves: Save) -> Path:
     """A data directory whose log holds these saves; its log file's path."""
     wal = WriteAheadLog.open(directory)
     for save in saves:
@@ -36,7 +37,14 @@ def _saved(directory: Path, *saves: tuple[list[Entry], HardState | None, int | N
     return directory / FILE_NAME
 
 
-THREE_SAVES: list[tuple[list[Entry], HardState | None, int | None]] = [
+def _reopened(directory: Path | str) -> WriteAheadLog:
+    """The log as a restarted node finds it (closed again: ``load`` still answers)."""
+    wal = WriteAheadLog.open(directory)
+    wal.close()
+    return wal
+
+
+THREE_SAVES: list[Save] = [
     ([E1], HardState(1, "n1"), None),
     ([E2], None, 1),
     ([E3], HardState(2, None), 2),
@@ -57,63 +65,6 @@ def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
 
 
-# -- the contract, against both storages --------------------------------------------
-
-
-@pytest.fixture(params=["memory", "wal"])
-def reopen(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], LogStorage]]:
-    """A storage, and the way to get it back after a restart (the same object in memory;
-    the directory opened again on disk)."""
-    opened: list[LogStorage] = []
-    memory = MemoryStorage()
-
-    def again() -> LogStorage:
-        if opened:
-            opened[-1].close()
-        storage: LogStorage = memory if request.param == "memory" else WriteAheadLog.open(tmp_path)
-        opened.append(storage)
-        return storage
-
-    yield again
-    opened[-1].close()
-
-
-def test_a_new_storage_holds_nothing(reopen: Callable[[], LogStorage]) -> None:
-    assert reopen().load() == Persisted()
-
-
-def test_entries_survive_a_restart(reopen: Callable[[], LogStorage]) -> None:
-    reopen().save([E1, E2], None, None)
-    assert reopen().load().entries == (E1, E2)
-
-
-def test_a_save_cuts_the_log_after_the_entry_before_its_first(
-    reopen: Callable[[], LogStorage],
-) -> None:
-    storage = reopen()
-    storage.save([E1, E2, E3], None, None)
-    storage.save([Entry(2, 3, "other")], None, None)
-    storage.save([Entry(3, 3, "then")], None, None)
-    assert reopen().load().entries == (E1, Entry(2, 3, "other"), Entry(3, 3, "then"))
-
-
-def test_hard_state_and_commit_survive_a_restart_and_none_keeps_them(
-    reopen: Callable[[], LogStorage],
-) -> None:
-    storage = reopen()
-    storage.save([E1], HardState(4, "n2"), 1)
-    storage.save([E2], None, None)
-    assert reopen().load() == Persisted(HardState(4, "n2"), 1, (E1, E2))
-
-
-def test_a_save_that_leaves_a_gap_is_refused(reopen: Callable[[], LogStorage]) -> None:
-    storage = reopen()
-    storage.save([E1], None, None)
-    with pytest.raises(ValueError, match="entry 3 does not follow"):
-        storage.save([E3], None, None)
-    assert reopen().load().entries == (E1,)
-
-
 # -- what a crash leaves behind -------------------------------------------------------
 
 
@@ -127,9 +78,7 @@ def test_a_torn_last_record_is_cut_at_every_byte_with_one_warning(
         directory.mkdir()
         (directory / FILE_NAME).write_bytes(whole[:end])
         caplog.clear()
-        wal = WriteAheadLog.open(directory)
-        wal.close()
-        assert wal.load() == AFTER_TWO, f"cut at byte {end}"
+        assert _reopened(directory).load() == AFTER_TWO, f"cut at byte {end}"
         warnings = _warnings(caplog)
         assert len(warnings) == 1, f"cut at byte {end}: {warnings}"
         message = warnings[0]
@@ -144,7 +93,7 @@ def test_a_log_cut_after_a_torn_tail_takes_new_saves(tmp_path: Path) -> None:
     wal = WriteAheadLog.open(tmp_path)
     wal.save([E3], None, 3)
     wal.close()
-    assert WriteAheadLog.open(tmp_path).load() == Persisted(HardState(1, "n1"), 3, (E1, E2, E3))
+    assert _reopened(tmp_path).load() == Persisted(HardState(1, "n1"), 3, (E1, E2, E3))
 
 
 def test_a_tail_of_zeros_where_a_write_never_landed_is_torn(
@@ -153,10 +102,9 @@ def test_a_tail_of_zeros_where_a_write_never_landed_is_torn(
     path = _saved(tmp_path, *THREE_SAVES[:2])
     with path.open("ab") as file:
         file.write(bytes(4096))
-    wal = WriteAheadLog.open(tmp_path)
-    wal.close()
-    assert wal.load() == AFTER_TWO
-    assert len(_warnings(caplog)) == 1 and "dropping its 4096 bytes" in _warnings(caplog)[0]
+    assert _reopened(tmp_path).load() == AFTER_TWO
+    warnings = _warnings(caplog)
+    assert len(warnings) == 1 and "dropping its 4096 bytes" in warnings[0]
 
 
 def test_a_flipped_byte_in_a_middle_record_refuses_to_start_naming_its_offset(
@@ -258,7 +206,7 @@ def test_a_full_batch_of_the_largest_entries_fits_in_one_save(tmp_path: Path) ->
     wal = WriteAheadLog.open(tmp_path)
     wal.save(batch, None, None)
     wal.close()
-    assert WriteAheadLog.open(tmp_path).load().entries == tuple(batch)
+    assert _reopened(tmp_path).load().entries == tuple(batch)
 
 
 def test_an_entry_beyond_the_bounds_is_refused_naming_the_bound(tmp_path: Path) -> None:
@@ -276,9 +224,10 @@ def test_an_entry_beyond_the_bounds_is_refused_naming_the_bound(tmp_path: Path) 
 
 
 @st.composite
-def _saves(draw: st.DrawFn) -> list[tuple[list[Entry], HardState | None, int | None]]:
+def _saves(draw: st.DrawFn) -> list[Save]:
     """Saves as a core hands them out: each cuts the log somewhere and appends."""
-    saves, length = [], 0
+    saves: list[Save] = []
+    length = 0
     for _ in range(draw(st.integers(0, 12))):
         first = draw(st.integers(1, length + 1))
         terms = draw(st.lists(st.integers(0, 5), max_size=4))
@@ -294,7 +243,7 @@ def _saves(draw: st.DrawFn) -> list[tuple[list[Entry], HardState | None, int | N
 
 @given(_saves())
 def test_any_saves_read_back_from_disk_as_memory_holds_them(
-    saves: list[tuple[list[Entry], HardState | None, int | None]],
+    saves: list[Save],
 ) -> None:
     memory = MemoryStorage()
     # What is written reads back with or without a sync: skip the disk's slowest call.
@@ -305,14 +254,12 @@ def test_any_saves_read_back_from_disk_as_memory_holds_them(
             wal.save(*save)
         assert wal.load() == memory.load()
         wal.close()
-        reopened = WriteAheadLog.open(directory)
-        reopened.close()
-        assert reopened.load() == memory.load()
+        assert _reopened(directory).load() == memory.load()
 
 
 @given(_saves(), st.floats(0, 1))
 def test_a_log_cut_at_any_byte_reads_back_as_the_saves_before_the_cut(
-    saves: list[tuple[list[Entry], HardState | None, int | None]], where: float
+    saves: list[Save], where: float
 ) -> None:
     memory, states, ends = MemoryStorage(), [Persisted()], [0]
     with tempfile.TemporaryDirectory() as directory, mock.patch.object(os, "fsync"):
@@ -326,7 +273,5 @@ def test_a_log_cut_at_any_byte_reads_back_as_the_saves_before_the_cut(
         path = Path(directory) / FILE_NAME
         cut = round(where * ends[-1])
         path.write_bytes(path.read_bytes()[:cut])
-        reopened = WriteAheadLog.open(directory)
-        reopened.close()
-    kept = max(i for i, end in enumerate(ends) if end <= cut)  # the saves wholly before it
-    assert reopened.load() == states[kept], f"cut at byte {cut} of {ends}"
+        kept = max(i for i, end in enumerate(ends) if end <= cut)  # the saves wholly before it
+        assert _reopened(directory).load() == states[kept], f"cut at byte {cut} of {ends}"
