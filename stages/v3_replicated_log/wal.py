@@ -86,7 +86,7 @@ class WriteAheadLog:
             path,
             len(wal._entries),
             state.term,
-            state.voted_for,
+            state.voted_for or "nobody",
             wal._commit,
         )
         return wal
@@ -115,8 +115,8 @@ class WriteAheadLog:
 
     def _cut_torn_tail(self, offset: int, size: int, reason: str) -> None:
         log.warning(
-            "%s: the last record, at byte %d, is torn (%s), as a crash mid-write leaves it; "
-            "dropping its %d bytes (its save never returned)",
+            "%s: the last record, at byte %d, is torn: %s. A crash cut its write short, "
+            "before its save returned: dropping its %d bytes",
             self.path,
             offset,
             reason,
@@ -132,9 +132,10 @@ class WriteAheadLog:
     def _corrupt(self, offset: int, reason: str) -> WALCorrupt:
         return WALCorrupt(
             f"{self.path} is corrupt at byte {offset}: the record there is bad ({reason}). "
-            "Refusing to start: this node may have acknowledged what the log has lost. "
-            "Keep the file for inspection; if the rest of the cluster holds a majority, "
-            "move the data directory away and let this node rejoin empty."
+            "Refusing to start: a node that forgets what it acknowledged can make its cluster "
+            "lose a committed write or elect two leaders in one term. Keep the file for "
+            "inspection; restore the directory from a copy, or replace this node by a new "
+            "member (an empty directory under the same name is not safe)."
         )
 
     # --8<-- [end:replay]
