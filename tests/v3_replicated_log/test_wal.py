@@ -6,10 +6,12 @@ shared with :class:`MemoryStorage`, is in ``test_storage.py``."""
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import tempfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -127,17 +129,23 @@ def _framed(payload: bytes, length: int | None = None) -> bytes:
     return records.HEADER.pack(length or len(payload), zlib.crc32(payload)) + payload
 
 
+def _unchecked(**fields: Any) -> bytes:
+    """A record with a good CRC that ``records.encode`` would have refused to write."""
+    return _framed(
+        json.dumps({"entries": [], "hard_state": None, "commit": None, **fields}).encode()
+    )
+
+
 @pytest.mark.parametrize(
     ("record", "reason"),
     [
         (_framed(b"{not json"), "makes no sense"),
-        (
-            _framed(b'{"entries":[],"hard_state":{"term":-1,"voted_for":null},"commit":null}'),
-            "term",
-        ),
+        (_unchecked(hard_state={"term": -1, "voted_for": None}), "'term' must be a whole number"),
         (records.encode(records.Batch((Entry(7, 1),))), "entry 7 does not follow"),
+        (_unchecked(entries=[Entry(4, 2).to_json(), Entry(6, 2).to_json()]), "entry 6 does not"),
+        (_unchecked(entries=[Entry(0, 2).to_json()]), "index 0"),
     ],
-    ids=["not JSON", "a negative term", "a gap in the log"],
+    ids=["not JSON", "a negative term", "a gap in the log", "a gap in the record", "index 0"],
 )
 def test_a_whole_record_that_makes_no_sense_refuses_to_start_even_last(
     tmp_path: Path, record: bytes, reason: str
@@ -161,6 +169,15 @@ def test_a_length_beyond_the_bound_is_damage_never_an_allocation(tmp_path: Path)
 # -- a disk that refuses ----------------------------------------------------------------
 
 
+def _failing(code: int) -> Callable[..., Any]:
+    """An ``os`` call that fails as a full or broken disk makes it fail."""
+
+    def fail(*args: Any) -> Any:
+        raise OSError(code, os.strerror(code))
+
+    return fail
+
+
 def test_each_save_syncs_the_log_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     wal = WriteAheadLog.open(tmp_path)
     synced: list[int] = []
@@ -177,12 +194,8 @@ def test_a_failed_write_or_sync_fails_this_and_every_later_save(
 ) -> None:
     wal = WriteAheadLog.open(tmp_path)
     wal.save([E1], None, None)
-
-    def full(*args: Any) -> Any:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
     with monkeypatch.context() as patched:
-        patched.setattr(os, call, full)
+        patched.setattr(os, call, _failing(errno.ENOSPC))
         with pytest.raises(WALError, match="No space left on device") as caught:
             wal.save([E2], None, None)
     assert caught.value.errno == errno.ENOSPC
@@ -194,18 +207,29 @@ def test_a_failed_write_or_sync_fails_this_and_every_later_save(
     wal.close()
 
 
-def test_a_data_directory_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+def test_a_data_directory_that_cannot_hold_a_log_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "data").write_text("not a directory")
     with pytest.raises(WALError, match=r"data directory .*data is not a directory"):
         WriteAheadLog.open(tmp_path / "data")
+    (tmp_path / "other" / FILE_NAME).mkdir(parents=True)
+    with pytest.raises(WALError, match=r"cannot keep a log in .*other: Is a directory"):
+        WriteAheadLog.open(tmp_path / "other")
+
+
+def test_a_torn_tail_that_cannot_be_cut_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _saved(tmp_path, *THREE_SAVES)
+    path.write_bytes(path.read_bytes()[:-1])
+    monkeypatch.setattr(os, "ftruncate", _failing(errno.EIO))
+    with pytest.raises(WALError, match=r"cannot cut the torn end of .*: Input/output error"):
+        WriteAheadLog.open(tmp_path)
 
 
 def test_a_full_batch_of_the_largest_entries_fits_in_one_save(tmp_path: Path) -> None:
     worst = "\x1f" * MAX_DATA  # each character written as \u001f: 6 bytes
     batch = [Entry(index, 1, worst) for index in range(1, MAX_BATCH + 1)]
-    wal = WriteAheadLog.open(tmp_path)
-    wal.save(batch, None, None)
-    wal.close()
+    _saved(tmp_path, (batch, None, None))
     assert _reopened(tmp_path).load().entries == tuple(batch)
 
 
@@ -242,9 +266,7 @@ def _saves(draw: st.DrawFn) -> list[Save]:
 
 
 @given(_saves())
-def test_any_saves_read_back_from_disk_as_memory_holds_them(
-    saves: list[Save],
-) -> None:
+def test_any_saves_read_back_from_disk_as_memory_holds_them(saves: list[Save]) -> None:
     memory = MemoryStorage()
     # What is written reads back with or without a sync: skip the disk's slowest call.
     with tempfile.TemporaryDirectory() as directory, mock.patch.object(os, "fsync"):
