@@ -16,6 +16,10 @@ before the last one was synced before its save returned. So:
   **corruption**: :class:`WALCorrupt`, and the node does not start. A silent reset would
   forget entries and votes this node has acknowledged.
 
+The hard state and the commit index travel in the records with the entries, as etcd's WAL
+keeps its ``HardState``: one file, one write and one sync per save, and no second file to
+keep in step with the first.
+
 A write or a sync that fails (a full disk, an I/O error) fails the log for good: see
 :meth:`~WriteAheadLog.save`.
 """
@@ -23,6 +27,7 @@ A write or a sync that fails (a full disk, an I/O error) fails the log for good:
 from __future__ import annotations
 
 import errno
+import fcntl
 import logging
 import os
 from collections.abc import Sequence
@@ -75,6 +80,7 @@ class WriteAheadLog:
             ) from None
         wal = cls(path, fd)
         try:
+            _lock(fd, path)
             wal._replay(path.read_bytes())
             _sync_directory(directory)  # so that the file's name, if new, survives too
         except BaseException:
@@ -201,6 +207,16 @@ class WriteAheadLog:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+
+
+def _lock(fd: int, path: Path) -> None:
+    """One node per data directory (etcd locks its WAL files too): two processes appending
+    to one log would interleave their records. The lock goes when the file is closed."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        message = f"{path} is in use by another process: one node per data directory"
+        raise WALError(errno.EWOULDBLOCK, message) from None
 
 
 def _write_all(fd: int, data: bytes) -> None:
