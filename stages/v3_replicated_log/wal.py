@@ -82,7 +82,8 @@ class WriteAheadLog:
         try:
             _lock(fd, path)
             wal._replay(path.read_bytes())
-            _sync_directory(directory)  # so that the file's name, if new, survives too
+            for parent in (directory, directory.parent):  # the names, if new, survive too
+                _sync_directory(parent)
         except BaseException:
             os.close(fd)
             raise
