@@ -10,8 +10,9 @@ and the payload is compact JSON with the three arguments of ``save`` (``null``: 
     {"entries":[{"index":5,"term":3,"data":"..."}],"hard_state":{"term":3,"voted_for":"n1"},"commit":4}
 
 One record per save makes a save atomic on disk: its entries, hard state and commit are
-all in the file or none of them is. The write-ahead log (:mod:`~.wal`) decides what a bad
-record means; this module only says whether a record is whole, and what it holds.
+all in the file or none of them is. This module tells a whole record from a damaged one,
+and a torn tail (nothing whole after the damage) from a hole in the middle; the
+write-ahead log (:mod:`~.wal`) decides what to do about each.
 """
 
 from __future__ import annotations
@@ -120,9 +121,8 @@ def read(buffer: bytes, offset: int) -> bytes:
     return payload
 
 
-def next_whole(buffer: bytes, start: int) -> int | None:
-    """The offset of the first whole record at or after ``start`` (``None``: there is
-    none). A damaged record with a whole one after it is not the torn end of the log."""
+def _next_whole(buffer: bytes, start: int) -> int | None:
+    """The offset of the first whole record at or after ``start`` (``None``: there is none)."""
     for offset in range(start, len(buffer) - HEADER.size + 1):
         try:
             read(buffer, offset)
@@ -130,6 +130,35 @@ def next_whole(buffer: bytes, start: int) -> int | None:
             continue
         return offset
     return None
+
+
+@dataclass(frozen=True)
+class Damage:
+    """The first record that is not whole: where, why, and whether it is the torn tail
+    (nothing whole follows it: the end of a write that a crash cut short)."""
+
+    offset: int
+    reason: str
+    torn: bool
+
+
+def scan(buffer: bytes) -> tuple[list[tuple[int, bytes]], Damage | None]:
+    """The whole records from the start of ``buffer``, each with its offset, up to the
+    first one that is not whole, and what is wrong with that one (``None``: nothing)."""
+    whole: list[tuple[int, bytes]] = []
+    offset = 0
+    while offset < len(buffer):
+        try:
+            payload = read(buffer, offset)
+        except BadRecord as exc:
+            following = _next_whole(buffer, offset + 1)
+            if following is None:
+                return whole, Damage(offset, str(exc), torn=True)
+            reason = f"{exc}, yet a whole record follows at byte {following}"
+            return whole, Damage(offset, reason, torn=False)
+        whole.append((offset, payload))
+        offset += HEADER.size + len(payload)
+    return whole, None
 
 
 # --8<-- [end:read]

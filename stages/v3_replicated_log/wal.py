@@ -103,34 +103,28 @@ class WriteAheadLog:
     # --8<-- [start:replay]
     def _replay(self, buffer: bytes) -> None:
         """Apply every record in order; cut a torn tail, refuse a corrupt middle."""
-        offset = 0
-        while offset < len(buffer):
-            try:
-                payload = records.read(buffer, offset)
-            except records.BadRecord as exc:
-                whole = records.next_whole(buffer, offset + 1)
-                if whole is not None:
-                    reason = f"{exc}, yet a whole record follows at byte {whole}"
-                    raise self._corrupt(offset, reason) from None
-                self._cut_torn_tail(offset, len(buffer) - offset, str(exc))
-                return
+        whole, damage = records.scan(buffer)
+        for offset, payload in whole:
             try:
                 self._apply(records.decode(payload))
             except ValueError as exc:  # a BadRecord, or entries that do not follow
                 raise self._corrupt(offset, str(exc)) from None
-            offset += records.HEADER.size + len(payload)
+        if damage is not None and not damage.torn:
+            raise self._corrupt(damage.offset, damage.reason)
+        if damage is not None:
+            self._cut_torn_tail(damage, len(buffer) - damage.offset)
 
-    def _cut_torn_tail(self, offset: int, size: int, reason: str) -> None:
+    def _cut_torn_tail(self, damage: records.Damage, size: int) -> None:
         log.warning(
             "%s: the last record, at byte %d, is torn: %s. A crash cut its write short, "
             "before its save returned: dropping its %d bytes",
             self.path,
-            offset,
-            reason,
+            damage.offset,
+            damage.reason,
             size,
         )
         try:
-            os.ftruncate(self._fd, offset)
+            os.ftruncate(self._fd, damage.offset)
             os.fsync(self._fd)
         except OSError as exc:
             message = f"cannot cut the torn end of {self.path}: {exc.strerror}"

@@ -12,10 +12,11 @@ from stages.v3_replicated_log.records import (
     MAX_RECORD,
     BadRecord,
     Batch,
+    Damage,
     decode,
     encode,
-    next_whole,
     read,
+    scan,
 )
 
 
@@ -61,11 +62,14 @@ def test_a_save_that_replay_would_refuse_is_refused_naming_the_bound(
     ids=["short header", "zeros", "beyond the bound", "short payload", "bad CRC"],
 )
 def test_what_is_not_a_whole_record_says_why(data: bytes, why: str) -> None:
-    with pytest.raises(BadRecord, match=why):
+    with pytest.raises(BadRecord, match=why) as caught:
         read(data, 0)
-    assert next_whole(data, 0) is None
+    assert scan(data) == ([], Damage(0, str(caught.value), torn=True))
 
 
-def test_the_next_whole_record_is_found_past_any_damage() -> None:
-    whole = encode(Batch((Entry(1, 1),)))
-    assert next_whole(b"garbage" + bytes(9) + whole + b"torn", 1) == 16
+def test_damage_with_a_whole_record_after_it_is_not_a_torn_tail() -> None:
+    first, second = encode(Batch((Entry(1, 1),))), encode(Batch((Entry(2, 1),)))
+    whole, damage = scan(first + b"garbage" + bytes(9) + second + b"torn")
+    assert whole == [(0, read(first, 0))]
+    assert damage is not None and (damage.offset, damage.torn) == (len(first), False)
+    assert f"a whole record follows at byte {len(first) + 16}" in damage.reason
