@@ -109,10 +109,11 @@ class WriteAheadLog:
                 self._apply(records.decode(payload))
             except ValueError as exc:  # a BadRecord, or entries that do not follow
                 raise self._corrupt(offset, str(exc)) from None
-        if damage is not None and not damage.torn:
+        if damage is None:
+            return
+        if not damage.torn:
             raise self._corrupt(damage.offset, damage.reason)
-        if damage is not None:
-            self._cut_torn_tail(damage, len(buffer) - damage.offset)
+        self._cut_torn_tail(damage, len(buffer) - damage.offset)
 
     def _cut_torn_tail(self, damage: records.Damage, size: int) -> None:
         log.warning(
