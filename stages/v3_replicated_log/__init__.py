@@ -6,4 +6,7 @@
   :class:`~stages.v2_1_election.quorum.QuorumElector` with a log plugged into its hooks.
 * :mod:`~.kv`: the key/value state machine that applies committed entries.
 * :mod:`~.storage`: the seam to a disk (:class:`~.storage.LogStorage`), and one in memory.
+* :mod:`~.records`: the write-ahead log's records as bytes (length, CRC-32, JSON), pure.
+* :mod:`~.wal`: :class:`~.wal.WriteAheadLog`, the :class:`~.storage.LogStorage` on disk.
+* :mod:`~.wal_cli`: ``wal DATA_DIR``, a read-only look at a node's log, record by record.
 """
