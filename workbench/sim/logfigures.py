@@ -41,6 +41,7 @@ class LogFigure:
     lossy: bool = True  # with random faults: --drop 0.05 --duplicate 0.05
     unsafe: tuple[str, ...] = ()
     mark: int | None = None  # an index to outline in red: the one the checkers name
+    acked: bool = False  # say what each follower acknowledged (as "synced before sent" counts)
 
 
 LOG_FIGURES = (
@@ -72,6 +73,7 @@ LOG_FIGURES = (
         indexes=(106, 111),
         unsafe=("ack-before-sync",),
         mark=110,
+        acked=True,
     ),
 )
 
@@ -123,7 +125,11 @@ def states_at(records: Sequence[Record], t: float) -> tuple[dict[str, NodeState]
 
 
 def log_svg(
-    records: Sequence[Record], moments: Sequence[float], indexes: tuple[int, int], mark: int | None
+    records: Sequence[Record],
+    moments: Sequence[float],
+    indexes: tuple[int, int],
+    mark: int | None = None,
+    acked: bool = False,
 ) -> str:
     header = records[0]
     first, last = indexes
@@ -153,7 +159,7 @@ def log_svg(
                 x + BOX / 2, top + 32, str(first + i), ' text-anchor="middle" fill="#777777"'
             )
         for row, (name, state) in enumerate(states.items()):
-            _draw_row(drawing, name, state, top + 38 + row * ROW, indexes, mark)
+            _draw_row(drawing, name, state, top + 38 + row * ROW, indexes, mark, acked)
     return drawing.document(width, height)
 
 
@@ -164,6 +170,7 @@ def _draw_row(
     y: float,
     indexes: tuple[int, int],
     mark: int | None,
+    acked: bool,
 ) -> None:
     first, last = indexes
     faded = ' opacity="0.45"' if state.status == "down" else ""
@@ -186,7 +193,7 @@ def _draw_row(
     if state.status == "down":
         return  # what it held in memory is gone; its disk is what a restart finds
     ends = f"last {len(state.entries)}, applied {state.applied}"
-    if state.acked and state.role != "leader":
+    if acked and state.acked and state.role != "leader":
         ends += f", acked {state.acked}"
     drawing.text(where, y + 27, ends, ' font-size="10" fill="#555555"')
 
@@ -207,7 +214,7 @@ def draw(figure: LogFigure) -> str:
         network = NetworkConfig(drop=0.05, duplicate=0.05) if figure.lossy else NetworkConfig()
         config = replace(config, nemesis=RANDOM, network=network)
     records = simulate(config).records
-    return log_svg(records, figure.moments, figure.indexes, figure.mark)
+    return log_svg(records, figure.moments, figure.indexes, figure.mark, figure.acked)
 
 
 def write_all(directory: Path) -> list[Path]:
