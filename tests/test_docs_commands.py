@@ -63,6 +63,7 @@ AT_LEAST = {
     "majority-vote.md": 2,
     "simulation.md": 8,
     "checking.md": 5,
+    "v3-replicated-log.md": 8,
 }
 
 

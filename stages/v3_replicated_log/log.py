@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from stages.v3_replicated_log.messages import Entry
 
 
+# --8<-- [start:log]
 class Log:
     """Entries ``1 .. last_index``; ``entries[i - 1].index == i`` always holds."""
 
@@ -65,3 +66,6 @@ class Log:
         """Raft §5.4.1: is a log ending at (``last_index``, ``last_term``) at least as up to
         date as this one? The later last term wins; with equal terms, the longer log."""
         return (last_term, last_index) >= (self.last_term, self.last_index)
+
+
+# --8<-- [end:log]

@@ -238,6 +238,7 @@ class RaftCore(QuorumElector):
 
     # -- role changes: v2.1's, plus what a log needs ----------------------------------
 
+    # --8<-- [start:no_op]
     def become_leader(self, now: float) -> list[Send]:
         """v2.1's, after a no-op of the new term: it commits what earlier terms left."""
         self.next_index = {peer: self.log.last_index + 1 for peer in self.peers}
@@ -246,6 +247,8 @@ class RaftCore(QuorumElector):
         sends = super().become_leader(now)
         self._advance_commit()
         return sends
+
+    # --8<-- [end:no_op]
 
     def _append(self, entries: list[Entry]) -> None:
         first = entries[0].index

@@ -18,6 +18,7 @@ from stages.v2_1_election.messages import Message
 from workbench.sim import cli
 from workbench.sim.algorithms import ALGORITHMS, SIM_ALGORITHMS, Algorithm, SimAlgorithm
 from workbench.sim.figures import DOCS_FIGURES, FIGURES, write_all
+from workbench.sim.logfigures import LOG_FIGURES
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -199,9 +200,11 @@ def test_register_adds_simulate_to_a_ddb_style_parser(capsys) -> None:
 
 
 def test_the_figures_in_the_docs_are_what_the_simulator_draws_today(tmp_path: Path) -> None:
-    for path in write_all(tmp_path):
+    written = write_all(tmp_path)  # the election's FIGURES, then the log's LOG_FIGURES
+    for path in written:
         committed = DOCS_FIGURES / path.name
         assert committed.exists(), f"run `make figures` to create {committed}"
         assert path.read_bytes() == committed.read_bytes(), f"run `make figures`: {path.name}"
     drawn_here = [p for p in DOCS_FIGURES.glob("*.svg") if not p.name.startswith("history-")]
-    assert len(FIGURES) == len(drawn_here)  # the checker's are tests/workbench/test_check_cli.py
+    # (the checker's, history-*.svg, are tests/workbench/test_check_cli.py's)
+    assert len(FIGURES) + len(LOG_FIGURES) == len(written) == len(drawn_here)

@@ -6,12 +6,14 @@ behind the new leader's no-op: entries of an earlier term reach a follower in th
 message as the no-op, so counting them commits nothing the correct rule would not, unless
 the follower is more than one batch behind. Random runs never get there; Figure 8, with a
 follower more than :data:`~stages.v3_replicated_log.messages.MAX_BATCH` entries behind,
-does, and the same script with the correct core keeps every property.
+does, and the same script with the correct core keeps every property; so does the
+simulator's scenario ``workbench/sim/scenarios/figure-8.txt``, on three nodes.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +23,7 @@ from stages.v3_replicated_log.raft import RaftCore
 from tests.v3_replicated_log.cluster import Cluster
 from tests.v3_replicated_log.test_random import NAMES, check_safety
 from workbench.sim.checkers import check
+from workbench.sim.nemesis import node_names, parse_scenario
 from workbench.sim.network import NetworkConfig
 from workbench.sim.simulator import SimConfig, simulate
 from workbench.sim.unsafe import CommitOldTerm
@@ -103,3 +106,12 @@ def test_figure_8_keeps_every_property_with_the_commit_rule() -> None:
     cluster = figure_8(RaftCore)
     assert cluster.nodes["n1"].applied == []  # nothing of term 2 counted as committed
     check_safety(cluster, {})
+
+
+def test_commit_old_term_is_caught_in_the_simulators_figure_8_and_the_rule_keeps_it_safe() -> None:
+    scenario = Path(__file__).parents[2] / "workbench/sim/scenarios/figure-8.txt"
+    faults = parse_scenario(scenario.read_text(encoding="utf-8"), node_names(3))
+    config = SimConfig(nodes=3, duration=8.0, algorithm="raft", scenario=tuple(faults))
+    found = failed(replace(config, unsafe=("commit-old-term",)))
+    assert {"leader completeness", "state-machine safety"} <= set(found)
+    assert failed(config) == []

@@ -1,7 +1,9 @@
 """The figures in ``docs/figures``, made by the simulator from fixed scenarios and seeds.
 
 ``make figures`` runs ``python -m workbench.sim.figures``; a test makes them
-again and compares the bytes, so the docs always show what the code does today.
+again and compares the bytes, so the docs always show what the code does today. The
+replicated log's figures (each node's log, not its messages) are drawn by
+:mod:`~workbench.sim.logfigures`, called from here.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from stages.v2_1_election.algorithms import ALGORITHMS
+from workbench.sim.logfigures import write_all as write_log_figures
 from workbench.sim.nemesis import node_names, parse_scenario
 from workbench.sim.simulator import SimConfig, simulate
 from workbench.sim.svg import lamport_svg
@@ -86,7 +89,7 @@ def write_all(directory: Path) -> list[Path]:
         path = directory / f"{figure.name}.svg"
         path.write_text(draw(figure), encoding="utf-8")
         written.append(path)
-    return written
+    return [*written, *write_log_figures(directory)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -128,6 +128,7 @@ class LogSimulator(Simulator):
         node.storage.save(disk.hard)  # what the engine hands the new core: the disk's
         super()._start_process(node)
 
+    # --8<-- [start:persist]
     def _carry_out(self, node: SimNode, ready: Ready) -> None:
         """Persist, then send, then apply: the messages and the applying wait for the disk."""
         assert isinstance(ready, LogReady)
@@ -154,6 +155,8 @@ class LogSimulator(Simulator):
         disk.write(ready)
         if then_send:
             self._send_and_apply(node, ready)
+
+    # --8<-- [end:persist]
 
     def _send_and_apply(self, node: SimNode, ready: LogReady) -> None:
         for send in ready.messages:

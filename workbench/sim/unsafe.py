@@ -27,6 +27,7 @@ UNSAFE = {
 }
 
 
+# --8<-- [start:shortcuts]
 class CommitOldTerm(RaftCore):
     def _advance_commit(self) -> None:
         stored = {**self.match_index, self.name: self.log.last_index}
@@ -36,6 +37,9 @@ class CommitOldTerm(RaftCore):
 class NoLogCheckOnVote(RaftCore):
     def log_is_up_to_date(self, message: RequestVote) -> bool:
         return True
+
+
+# --8<-- [end:shortcuts]
 
 
 class CommitOldTermNoLogCheck(CommitOldTerm, NoLogCheckOnVote):
