@@ -124,6 +124,15 @@ def test_simulate_raft_writes_the_history_for_ddb_check(tmp_path: Path) -> None:
     assert first["type"] == "invoke"
 
 
+def test_simulate_raft_draws_the_logs_messages_in_the_svg(tmp_path: Path) -> None:
+    picture = tmp_path / "run.svg"
+    result = ddb("--algorithm", "raft", "--duration", "2", "--svg", str(picture))
+    assert result.returncode == 0, result.stderr
+    drawn = picture.read_text()
+    assert 'marker-end="url(#to-append_entries)"' in drawn
+    assert ">append entries reply<" in drawn  # in the legend
+
+
 def test_unsafe_shortcuts_are_for_raft_and_named() -> None:
     result = ddb("--algorithm", "quorum", "--unsafe", "commit-old-term")
     assert result.returncode == 2 and "for --algorithm raft" in result.stderr

@@ -29,6 +29,8 @@ COLOURS = {
     "vote": "#2ca02c",
     "heartbeat_ack": "#c7c7c7",
 }
+# The log's messages (v3.0), kept apart so that the election figures' markers stay as drawn.
+LOG_COLOURS = {"append_entries": "#17becf", "append_entries_reply": "#bcbd22"}
 SHADES = {"leader": "#ffd54f", "candidate": "#90caf9", "pre-candidate": "#d4e8f7"}
 CRASH, PAUSE, PARTITION = "#d62728", "#fff3c4", "#f8bbd0"
 LEFT, COLUMN = 90.0, 120.0
@@ -87,7 +89,7 @@ def _draw_title_and_legend(
     )
     drawing.text(10, 20, title, ' font-size="14" font-weight="bold"')
     sent = {r["msg"]["type"] for r in records if r["event"] == "send"}
-    kinds = [(kind, colour) for kind, colour in COLOURS.items() if kind in sent]
+    kinds = [(kind, colour) for kind, colour in _colours(records).items() if kind in sent]
     for i, (kind, colour) in enumerate(kinds):  # only the messages this algorithm sends
         lx = 10 + i * 100
         drawing.line(lx, 40, lx + 24, 40, colour, ' stroke-width="2"')
@@ -233,8 +235,9 @@ def _draw_messages(
         f'<marker id="to-{kind}" markerWidth="8" markerHeight="8" refX="8" refY="4" '
         f'orient="auto" markerUnits="userSpaceOnUse"><path d="M0,0 L8,4 L0,8 z" '
         f'fill="{colour}"/></marker>'
-        for kind, colour in COLOURS.items()
+        for kind, colour in _colours(records).items()
     )
+    colours = _colours(records)
     drawing.parts.append(f"<defs>{markers}</defs>")
     sent: dict[int, Record] = {}
     for record in records:
@@ -255,9 +258,15 @@ def _draw_messages(
         width = "1" if kind in CHATTER else "1.6"
         if event == "deliver":
             extra = f' stroke-width="{width}" marker-end="url(#to-{kind})"'
-            drawing.line(x1, y1, x2, y2, COLOURS[kind], extra)
+            drawing.line(x1, y1, x2, y2, colours[kind], extra)
         else:
             drawing.line(
-                x1, y1, x2, y2, COLOURS[kind], f' stroke-width="{width}" stroke-dasharray="4 3"'
+                x1, y1, x2, y2, colours[kind], f' stroke-width="{width}" stroke-dasharray="4 3"'
             )
             drawing.cross(x2, y2, 4, CRASH)
+
+
+def _colours(records: Sequence[Record]) -> dict[str, str]:
+    """Each message type's colour: the elections', and the log's if this run sent any."""
+    sent = {r["msg"]["type"] for r in records if r["event"] == "send"}
+    return {**COLOURS, **{kind: c for kind, c in LOG_COLOURS.items() if kind in sent}}
