@@ -140,6 +140,11 @@ class RaftDriver(ElectionDriver):
         assert isinstance(ready, ReadReady), "a ReadIndexCore hands out ReadReady"
         for entry in ready.committed:
             result = self.machine.apply(entry)
+            if entry.data is None:  # once a term: the story of the log, without the chatter
+                log.info(
+                    "%s applied term %d's no-op at index %d: what came before is committed",
+                    self.core.name, entry.term, entry.index,
+                )  # fmt: skip
             proposal = self.proposals.pop(entry.index, None)
             if proposal is None or proposal.answer.done():
                 continue
@@ -179,7 +184,7 @@ class RaftDriver(ElectionDriver):
             return
         lost = sorted(index for index in self.proposals if index > core.commit_index)
         log.info(
-            "%s lost leadership of term %d with %d writes pending",
+            "%s lost leadership of term %d with %d writes not yet committed",
             core.name, self.leading, len(lost),
         )  # fmt: skip
         self.leading = None
