@@ -52,6 +52,7 @@ class RaftKV:
     # --8<-- [start:write]
     async def write(self, command: V1Command) -> WriteResult:
         request = current()
+        self.refuse_stale(request)
         proposed = self.command(command, request)
         try:
             answer = self.driver.propose(proposed)
@@ -71,6 +72,19 @@ class RaftKV:
         if proposed.op == "cas" and not result.ok:
             raise PreconditionFailed(result.version)
         return WriteResult(existed=result.existed)
+
+    def refuse_stale(self, request: KVRequest) -> None:
+        """A client numbers its requests in order, one at a time (the state machine keeps
+        only its last): a number below its last one applied is a mistake, ``409``."""
+        if request.client is None:
+            return
+        client, seq = request.client
+        seen = self.driver.machine.sessions.get(client)
+        if seen is not None and seq < seen[0]:
+            raise ApiError(
+                409, "stale_sequence", f"X-Client-Seq {seq} is older than {client}'s last "
+                f"request, {seen[0]}: a client numbers its requests in order, one at a time",
+            )  # fmt: skip
 
     def command(self, command: V1Command, request: KVRequest) -> Command:
         """v1's Put or Delete as the log's command, identified by the request's client and

@@ -5,16 +5,19 @@ already have been elected on the other side of a partition, and have taken write
 this one has never seen. Writing every read to the log would settle it, at the price of
 a disk sync per read. ReadIndex settles it with one round of heartbeats instead:
 
-1. the leader numbers a new heartbeat *round*, and sends it (its AppendEntries carry the
-   round's number, and each follower's reply echoes it);
-2. once a majority of the voters (itself included) have answered that round, or a later
-   one, in its term, it was still the leader after the read arrived; its commit index
-   then is the read's *read index*;
-3. the node answers once its state machine has applied the read index (the driver waits).
+1. the leader records its commit index as the read's *read index*: every write
+   acknowledged before the read arrived is at or below it;
+2. it numbers a new heartbeat *round*, and sends it (its AppendEntries carry the round's
+   number, and each follower's reply echoes it);
+3. once a majority of the voters (itself included) have answered that round, or a later
+   one, in its term, it was still the leader after the read arrived: no newer leader can
+   have committed anything it lacks. The read is confirmed;
+4. the node answers once its state machine has applied the read index (the driver waits).
 
 One more rule (§8): a new leader does not know which entries of earlier terms are
-committed until it has committed one of its own term, its no-op. Until then it holds
-its reads, and confirms them once the no-op commits.
+committed until it has committed one of its own term, its no-op; its commit index may lag
+behind. A read that arrives before then takes as its read index the commit index at the
+moment the no-op commits, and is confirmed no sooner.
 
 :class:`ReadIndexCore` also takes the commit index its storage kept (a hint: never ahead of
 what was committed), so that a restarted node hands out its committed entries at once and
@@ -61,6 +64,16 @@ MESSAGES: tuple[type[Message], ...] = (RoundAppendEntries, RoundReply, LogReques
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """A read the leader has not confirmed yet: its round, and its read index (None until
+    the leader has committed an entry of its term)."""
+
+    read: int
+    round: int
+    index: int | None
+
+
+@dataclass(frozen=True)
 class ReadState:
     """A read the leader has confirmed: serve it once ``index`` is applied."""
 
@@ -97,7 +110,7 @@ class ReadIndexCore(RaftCore):
         self.commit_index = min(commit, self.log.last_index)  # the next ready replays them
         self.round = 0  # leader: the last heartbeat round it numbered
         self.answered: dict[str, int] = {}  # leader: the latest round each peer answered
-        self.waiting: list[tuple[int, int]] = []  # leader: (read, round) not yet confirmed
+        self.waiting: list[Waiting] = []  # leader: reads not yet confirmed
         self.confirmed: list[ReadState] = []  # for the next ready
 
     # --8<-- [start:read]
@@ -108,7 +121,8 @@ class ReadIndexCore(RaftCore):
         if self.role is not Role.LEADER:
             raise NotLeader(self.name, self.leader)
         self.round += 1
-        self.waiting.append((read, self.round))
+        index = self.commit_index if self._committed_in_term() else None
+        self.waiting.append(Waiting(read, self.round, index))
         sends = self._heartbeats(sorted(self.peers))
         self._confirm_reads()  # a cluster of one needs no answer
         return sends
@@ -116,20 +130,22 @@ class ReadIndexCore(RaftCore):
     def _confirm_reads(self) -> None:
         """Confirm every waiting read whose round a majority has answered, once this
         leader has committed an entry of its own term (its no-op)."""
-        if not self.waiting or self.log.term_at(self.commit_index) != self.term:
+        if not self.waiting or not self._committed_in_term():
             return
-        confirmed_round = max(
-            (r for _, r in self.waiting if self._round_has_a_majority(r)), default=0
-        )
+        answered = max((w.round for w in self.waiting if self._has_a_majority(w.round)), default=0)
         still = []
-        for read, round_ in self.waiting:
-            if round_ <= confirmed_round:
-                self.confirmed.append(ReadState(read, self.commit_index))
+        for waiting in self.waiting:
+            index = self.commit_index if waiting.index is None else waiting.index
+            if waiting.round <= answered:
+                self.confirmed.append(ReadState(waiting.read, index))
             else:
-                still.append((read, round_))
+                still.append(Waiting(waiting.read, waiting.round, index))
         self.waiting = still
 
-    def _round_has_a_majority(self, round_: int) -> bool:
+    def _committed_in_term(self) -> bool:
+        return self.log.term_at(self.commit_index) == self.term
+
+    def _has_a_majority(self, round_: int) -> bool:
         answered = {peer for peer, latest in self.answered.items() if latest >= round_}
         return self.config.has_quorum({self.name} | answered)
 

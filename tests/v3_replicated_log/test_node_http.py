@@ -91,6 +91,9 @@ async def test_a_retried_write_with_the_same_client_and_seq_is_applied_once(
     retry = await client.put("/kv/k", data=b"a", headers=who)  # its answer was lost, say
     assert retry.headers["X-Raft-Index"] == first.headers["X-Raft-Index"]  # the first answer
     assert await (await client.get("/kv/k")).read() == b"b"  # not written a second time
+    await client.put("/kv/k", data=b"c", headers={"X-Client-Id": "c1", "X-Client-Seq": "2"})
+    older = await client.put("/kv/k", data=b"a", headers=who)  # after a newer one: a mistake
+    assert older.status == 409 and (await older.json())["error"]["code"] == "stale_sequence"
 
 
 async def test_delete_is_204_then_404(three: Nodes) -> None:

@@ -152,3 +152,13 @@ def test_the_round_travels_in_json_and_a_message_without_one_is_round_0() -> Non
     assert RoundAppendEntries.from_json(plain).round == 0
     reply = RoundReply("n2", 2, True, 1, round=7)
     assert RoundReply.from_json(reply.to_json()) == reply
+
+
+def test_the_read_index_is_the_commit_index_when_the_read_arrived() -> None:
+    cluster = elected()
+    at_request = leader_of(cluster).commit_index
+    read(cluster, 1)
+    cluster.propose("n1", "a write that commits while the round is under way")
+    cluster.settle()
+    assert leader_of(cluster).commit_index == at_request + 1
+    assert served(cluster) == [ReadState(1, at_request)]
