@@ -34,7 +34,7 @@ from aiohttp import web
 from stages.v2_1_election.core import Elector, HardState, Ready, Role, Send, Storage
 from stages.v2_1_election.node import ElectionDriver
 from stages.v2_registry.node import NodeConfig
-from stages.v3_replicated_log.kv import Command, Result
+from stages.v3_replicated_log.kv import Command, InvalidCommand, Result
 from stages.v3_replicated_log.machine import NodeMachine
 from stages.v3_replicated_log.messages import Entry
 from stages.v3_replicated_log.readindex import ReadIndexCore, ReadReady
@@ -139,7 +139,11 @@ class RaftDriver(ElectionDriver):
         """Apply the committed entries, answer the writes they carry, release the reads."""
         assert isinstance(ready, ReadReady), "a ReadIndexCore hands out ReadReady"
         for entry in ready.committed:
-            result = self.machine.apply(entry)
+            try:
+                result = self.machine.apply(entry)
+            except InvalidCommand as exc:  # the same on every node: skipped by every node
+                log.error("%s skipped entry %d: %s", self.core.name, entry.index, exc)
+                result = None
             if entry.data is None:  # once a term: the story of the log, without the chatter
                 log.info(
                     "%s applied term %d's no-op at index %d: what came before is committed",
@@ -234,13 +238,10 @@ class RaftDriver(ElectionDriver):
         if self.disk_error is not None:
             raise DiskFailed(self.disk_error)
         self.next_read += 1
+        sends = self.core.read(self.next_read, time.monotonic())
         confirmed = asyncio.get_running_loop().create_future()
-        self.reads[self.next_read] = confirmed
-        try:
-            self.settle(self.core.read(self.next_read, time.monotonic()))
-        except BaseException:
-            del self.reads[self.next_read]
-            raise
+        self.reads[self.next_read] = confirmed  # before the writer sees the ready
+        self.settle(sends)
         index: int = await confirmed
         if index > self.machine.applied:
             applied = asyncio.get_running_loop().create_future()
