@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from stages.v2_1_election.quorum_config import QuorumConfig
 from stages.v2_registry.node import NodeConfig
+from stages.v3_replicated_log.driver import RaftDriver
 from stages.v3_replicated_log.node import create_raft_app, raft_driver
 from stages.v3_replicated_log.storage import LogStorage, MemoryStorage
 from workbench.harness import wait_until
@@ -41,8 +42,10 @@ class Nodes:
     async def stop(self, name: str) -> None:
         await self.clients.pop(name).close()
 
-    def driver(self, name: str) -> Any:
-        return raft_driver(self.clients[name].server.app)
+    def driver(self, name: str) -> RaftDriver:
+        app = self.clients[name].app
+        assert app is not None
+        return raft_driver(app)
 
     def url(self, name: str) -> str:
         return str(self.clients[name].make_url("")).rstrip("/")

@@ -68,7 +68,7 @@ async def slow(aiohttp_server, unused_tcp_port_factory) -> AsyncIterator[tuple[N
             disk = SlowDisk()
             await nodes.start(name, disk)
             driver = nodes.driver(name)
-            driver.send = checked(driver.send, disk, broken)
+            driver.send = checked(driver.send, disk, broken)  # type: ignore[method-assign,assignment]
         yield nodes, broken
 
 
