@@ -4,6 +4,7 @@ through a follower, reads from every node, and the value still there after ``kil
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from pathlib import Path
 
 import aiohttp
@@ -11,7 +12,7 @@ import pytest
 from multidict import CIMultiDict
 
 from workbench.cluster import Cluster
-from workbench.harness import SETUP, Processes, wait_until
+from workbench.harness import DDB, SETUP, Processes, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -65,3 +66,39 @@ async def test_a_write_through_a_follower_is_read_everywhere_and_survives_the_le
         assert new_leader != leader
         status, body, headers = await read(session, f"{three.nodes[new_leader].url}/kv/k")
         assert (status, body, headers["ETag"]) == (200, b"v", version)
+
+
+async def workload(three: Cluster, out: Path, *flags: str) -> asyncio.subprocess.Process:
+    urls = [node.url for node in three.nodes.values()]
+    return await asyncio.create_subprocess_exec(
+        *DDB, "workload", *urls, "--route", "random", "--out", str(out), "--check", *flags,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+async def test_a_workload_through_any_node_is_linearizable(three: Cluster, tmp_path: Path) -> None:
+    proc = await workload(three, tmp_path / "history.jsonl", "--operations", "500")
+    output, _ = await asyncio.wait_for(proc.communicate(), timeout=90)
+    assert proc.returncode == 0, output.decode()
+    assert "linearizable: checked 500 operations" in output.decode()
+
+
+@pytest.mark.slow
+async def test_a_workload_stays_linearizable_when_the_leader_is_killed(
+    three: Cluster, tmp_path: Path
+) -> None:
+    leader, _ = await three.wait_for_agreement(timeout=SETUP)
+    proc = await workload(three, tmp_path / "history.jsonl", "--time", "6")
+    url = f"{three.nodes[leader].url}/cluster/log"
+
+    async def busy() -> bool:  # the leader has taken some of the workload's writes
+        async with aiohttp.ClientSession() as session, session.get(url) as resp:
+            return int((await resp.json())["applied"]) >= 50
+
+    await wait_until(busy, timeout=SETUP, what=f"{leader} to apply 50 entries")
+    three.nodes[leader].kill()
+    output, _ = await asyncio.wait_for(proc.communicate(), timeout=90)
+    assert proc.returncode == 0, output.decode()
+    assert "linearizable: checked" in output.decode()
+    survivors = [name for name in three.nodes if name != leader]
+    assert (await three.wait_for_agreement(timeout=SETUP, names=survivors))[0] != leader
