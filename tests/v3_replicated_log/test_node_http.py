@@ -168,6 +168,19 @@ async def test_a_write_pending_when_the_leader_is_cut_off_answers_outcome_unknow
     assert "Retry-After" in resp.headers
 
 
+async def test_a_leader_cut_off_from_its_majority_refuses_a_linearizable_read(
+    three: Nodes,
+) -> None:
+    leader = await three.agree()
+    assert (await three.clients[leader].put("/kv/k", data=b"v")).status == 201
+    for name in [name for name in three.clients if name != leader]:
+        await three.stop(name)  # a majority may have elected another leader, for all it knows
+    resp = await three.clients[leader].get("/kv/k")
+    assert resp.status == 503 and (await resp.json())["error"]["code"] == "leadership_lost"
+    stale = await three.clients[leader].get("/kv/k?consistency=stale")  # asked for: served
+    assert (stale.status, await stale.read()) == (200, b"v")
+
+
 async def test_a_write_that_times_out_answers_outcome_unknown(
     registry: TestServer, unused_tcp_port_factory
 ) -> None:
