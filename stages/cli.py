@@ -10,6 +10,7 @@ from stages.v2_1_election import cli as v21_cli
 from stages.v2_1_election.listing import run_nodes_with_roles
 from stages.v2_2_replication import cli as v22_cli
 from stages.v2_registry import cli as v2_cli
+from stages.v3_replicated_log import cli as v3_cli
 from workbench.history import cli as check_cli
 from workbench.history import workload_cli
 from workbench.lab import cli as lab_cli
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     v2_cli.register(commands, run_nodes=run_nodes_with_roles)  # roles, for v2.1 nodes
     v21_cli.register(commands)
     v22_cli.register(commands)
+    v3_cli.register(commands)
     sim_cli.register(commands)
     lab_cli.register(commands)
     check_cli.register(commands)

@@ -25,6 +25,7 @@ CLI_MODULES = {
     "stages/v2_registry/cli.py",
     "stages/v2_1_election/cli.py",
     "stages/v2_2_replication/cli.py",
+    "stages/v3_replicated_log/cli.py",
 }
 
 

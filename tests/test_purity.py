@@ -36,6 +36,8 @@ PURE = [
     "stages.v3_replicated_log.kv",
     "stages.v3_replicated_log.storage",
     "stages.v3_replicated_log.records",
+    "stages.v3_replicated_log.readindex",
+    "stages.v3_replicated_log.machine",
     "stages.v2_1_election.algorithms",
     "stages.v2_1_election.peers",
     "stages.v2_1_election.watch",

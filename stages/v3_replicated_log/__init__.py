@@ -9,4 +9,16 @@
 * :mod:`~.records`: the write-ahead log's records as bytes (length, CRC-32, JSON), pure.
 * :mod:`~.wal`: :class:`~.wal.WriteAheadLog`, the :class:`~.storage.LogStorage` on disk.
 * :mod:`~.wal_cli`: ``wal DATA_DIR``, a read-only look at a node's log, record by record.
+* :mod:`~.readindex`: :class:`~.readindex.ReadIndexCore`, the core with linearizable reads
+  that write nothing to the log (ReadIndex), and a restored commit index.
+* :mod:`~.machine`: the state machine as HTTP serves it (bytes, "did the key exist?").
+
+The node, which drives them with aiohttp (``ddb v3 node``, ``ddb v3 demo``):
+
+* :mod:`~.driver`: :class:`~.driver.RaftDriver`, v2.1's driver subclassed: persist (in a
+  thread), then send, then apply; proposals answered by index and term.
+* :mod:`~.headers`: what a ``/kv`` request says beyond v1's API (``If-Match``, the client's
+  id and sequence number, ``?consistency=stale``), and the headers of its answer.
+* :mod:`~.backend`: :class:`~.backend.RaftKV`, v1's backend seam on the log.
+* :mod:`~.node`: ``create_raft_app``; :mod:`~.cli`: the command line.
 """

@@ -23,6 +23,7 @@ import socket
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 
@@ -60,11 +61,13 @@ def run_demo(
     token: Secret | None = None,
     dashboard: Dashboard | None = None,
     added_args: tuple[str, ...] = (),
+    per_node: Callable[[str], tuple[str, ...]] | None = None,
 ) -> int:
     """Run a registry and ``nodes`` of ``stage`` until Ctrl-C; return 0 on a clean stop.
 
     Every node gets ``node_args``; a node added later (the dashboard's *Add a node*) gets
-    ``added_args`` after them. With a ``token``, every child gets it in
+    ``added_args`` after them; ``per_node(name)`` gives one node's own arguments, if any
+    (its data directory, say). With a ``token``, every child gets it in
     ``DDB_CLUSTER_TOKEN`` (never on a command line, where ``ps`` would show it).
     """
     env = dict(os.environ)
@@ -73,7 +76,7 @@ def run_demo(
     registry_url = format_url("127.0.0.1", registry_port)
 
     def node_command(name: str, port: int, added: bool = False) -> list[str]:
-        extra = added_args if added else ()
+        extra = (*(added_args if added else ()), *(per_node(name) if per_node else ()))
         return _ddb(
             stage,
             "node",
