@@ -7,7 +7,6 @@ Raft's election (a Bully leader may lack committed entries), so the algorithm is
 from __future__ import annotations
 
 import argparse
-import logging
 import tempfile
 from pathlib import Path
 
@@ -26,12 +25,11 @@ from stages.v2_registry.cli import (
 )
 from stages.v3_replicated_log.messages import MAX_DATA
 from stages.v3_replicated_log.node import create_raft_app
-from stages.v3_replicated_log.storage import MemoryStorage
+from stages.v3_replicated_log.wal import WALCorrupt, WriteAheadLog
+from stages.v3_replicated_log.wal_cli import register as register_wal
 from workbench.demo.dashboard import Stage
 from workbench.demo.election import ElectionWatch, look_at_election
 from workbench.demo.run import run_demo
-
-log = logging.getLogger(__name__)
 
 MAX_VALUE_BYTES = 2048  # in base64, with its key and client, a command fits in MAX_DATA
 RAFT_STAGE = Stage("v3", ElectionWatch, look_at_election)  # the dashboard: the election's view
@@ -94,17 +92,14 @@ def run_raft_node(args: argparse.Namespace) -> int:
             f"at most {(MAX_DATA - 1024) * 3 // 4} bytes",
             program(args),
         )
-    try:
-        args.data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return fail(f"--data-dir {args.data_dir}: {exc.strerror}", program(args))
-    sock = start_node(args)
+    sock = start_node(args)  # its logging too, which tells what the log held
     if sock is None:
         return 1
-    # TODO(wal): WriteAheadLog.open(args.data_dir / ...) once stages/v3_replicated_log/wal.py
-    # lands; until then the log lives in memory, and a restarted node starts empty.
-    storage = MemoryStorage()
-    log.warning("%s keeps its log in memory until the write-ahead log lands", args.name)
+    try:  # before it joins: a node that cannot trust its log must not take part
+        storage = WriteAheadLog.open(args.data_dir)
+    except (OSError, WALCorrupt) as exc:
+        sock.close()
+        return fail(f"--data-dir {args.data_dir}: {exc}", program(args))
     app = create_raft_app(node_config(args, sock), settings, storage, timeout=args.timeout)
     serve(app, sock, args.host)
     return 0
@@ -159,6 +154,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="keep each node's log in DIR/NAME (default: a new temporary directory)",
     )
     demo.set_defaults(func=run_v3_demo)
+    register_wal(sub)
 
 
 def node_main(argv: list[str] | None = None) -> int:

@@ -95,7 +95,10 @@ class RaftDriver(ElectionDriver):
         self.saving: asyncio.Future[None] | None = None  # the save in progress, if any
         replayed = elector.ready([]).committed  # the commit index the storage kept
         for entry in replayed:
-            machine.apply(entry)
+            try:
+                machine.apply(entry)
+            except InvalidCommand as exc:  # as apply() does: skipped, as every node skips it
+                log.error("%s skipped entry %d: %s", elector.name, entry.index, exc)
         if replayed:
             log.info("%s replayed %d committed entries from its log", elector.name, len(replayed))
 

@@ -1,4 +1,4 @@
-"""``ddb v3.0 wal DATA_DIR``: what a node's write-ahead log holds, record by record.
+"""``ddb v3 wal DATA_DIR``: what a node's write-ahead log holds, record by record.
 
 It reads the file and changes nothing: where a starting node would cut a torn tail or
 refuse a corrupt log, it says so. The v3.0 command line adds it with :func:`register`.

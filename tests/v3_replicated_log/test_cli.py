@@ -3,6 +3,7 @@ nodes elect a leader and keep their logs in directories of their own."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from stages.v2_1_election.core import HardState
+from stages.v3_replicated_log.kv import Command
+from stages.v3_replicated_log.messages import Entry
+from stages.v3_replicated_log.wal import FILE_NAME, WriteAheadLog
 from tests.demo import start_demo
 from workbench.cluster import status_of
 from workbench.harness import DDB, SETUP, Processes, printed_children, wait_until
@@ -73,3 +78,41 @@ async def test_the_demo_elects_a_leader_that_takes_writes_and_gives_each_node_it
         assert resp.status == 201
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(urls)
     assert demo.stop() == 0
+
+
+def write_log(directory: Path, saves: int) -> Path:
+    """A data directory whose log holds ``saves`` records, as a node would have left it."""
+    wal = WriteAheadLog.open(directory)
+    for index in range(1, saves + 1):
+        command = Command("put", f"k{index}", "test", index, "dmFsdWU=")  # "value", in base64
+        wal.save([Entry(index, 1, command.to_data())], HardState(1, "n1"), index - 1)
+    wal.close()
+    return directory / FILE_NAME
+
+
+def test_a_node_whose_log_is_corrupt_in_the_middle_refuses_to_start(tmp_path: Path) -> None:
+    path = write_log(tmp_path / "d", 3)
+    data = bytearray(path.read_bytes())
+    data[12] ^= 0xFF  # inside the first record's payload: two whole records follow it
+    path.write_bytes(bytes(data))
+    flags = ["--voters", "n1", "--data-dir", "d"]
+    result = subprocess.run([*DDB, *NODE, *flags], capture_output=True, timeout=20, cwd=tmp_path)
+    assert result.returncode != 0
+    assert b"is corrupt at byte 0" in result.stderr, result.stderr
+    assert b"Refusing to start" in result.stderr and b"Traceback" not in result.stderr
+    assert path.read_bytes() == bytes(data)  # the evidence is left as it was
+
+
+async def test_a_node_whose_log_ends_in_a_torn_record_cuts_it_and_starts(
+    processes: Processes, tmp_path: Path
+) -> None:
+    path = write_log(tmp_path / "d", 3)
+    whole = path.stat().st_size
+    with path.open("ab") as log:
+        log.write(b"\x00\x00\x00\x40torn")  # a header promising 64 bytes, then a crash
+    node = processes.start(*NODE[:-1], "0", "--voters", "n1", "--data-dir", str(tmp_path / "d"))
+    await node.started(timeout=20)
+    assert len(re.findall(r"is torn", node.log)) == 1  # one WARNING
+    await node.wait_for_log(r"d/log: 3 entries, term 1", timeout=SETUP)
+    assert path.stat().st_size >= whole  # cut back to the whole records (then its own saves)
+    assert path.read_bytes()[whole : whole + 8] != b"\x00\x00\x00\x40torn"[:8]
