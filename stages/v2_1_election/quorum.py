@@ -89,7 +89,7 @@ class QuorumElector(QuorumState):
         if cannot_be_real(self.name, message):
             return []
         if not self.config.counts(message.sender):
-            return self.from_non_voter(message)
+            return self.from_non_voter(message, now)
         if message.term > self.term:
             if isinstance(message, RequestVote) and self._in_lease(now):
                 return self.refuse(message)  # our leader is alive: no newer term disturbs it
@@ -205,13 +205,14 @@ class QuorumElector(QuorumState):
         """No, with our term: a newer sender learns nothing, an older one catches up."""
         return [Send(message.sender, Vote(self.name, self.term, pre_vote=message.pre_vote))]
 
-    def from_non_voter(self, message: Message) -> list[Send]:
+    def from_non_voter(self, message: Message, now: float) -> list[Send]:
         """A node outside the voters: a vote request gets a no (its term changes nothing
-        here); anything else counts for nothing. Its acks and refusals are what a non-voter
-        sends; a heartbeat, a yes or a vote request means it believes it votes: warned of,
-        once."""
-        if isinstance(message, HeartbeatAck) or (isinstance(message, Vote) and not message.granted):
-            return []  # what a non-voter sends: acks, and a no to a vote request
+        here); its acks go to a hook, and count for no majority. Acks and refusals are what
+        a non-voter sends; a heartbeat, a yes or a vote request: it believes it votes."""
+        if isinstance(message, HeartbeatAck):
+            return self.on_non_voter_ack(message, now)
+        if isinstance(message, Vote) and not message.granted:
+            return []  # a non-voter's no to a vote request
         if message.sender not in self.ignored:
             self.ignored.add(message.sender)
             log.warning(

@@ -101,6 +101,12 @@ class QuorumState:
         self.acked_at[message.sender] = now
         return []
 
+    def on_non_voter_ack(self, message: HeartbeatAck, now: float) -> list[Send]:
+        """Hook: the leader hears a non-voter's answer, which CheckQuorum must not count:
+        nothing to do. Raft keeps that node's copy of the log in step with it, and counts
+        it for no commit (a majority is of the voters)."""
+        return []
+
     # --8<-- [end:hooks]
 
     # -- the timers, and who hears whom ---------------------------------------------------

@@ -162,6 +162,15 @@ class RaftCore(QuorumElector):
             return self.on_accepted(message)
         return self.on_rejected(message)
 
+    def on_non_voter_ack(self, message: HeartbeatAck, now: float) -> list[Send]:
+        """A non-voter's copy is repaired as a follower's is; ``_advance_commit`` counts
+        only the voters, so its match index commits nothing."""
+        if not isinstance(message, AppendEntriesReply) or message.term != self.term:
+            return []
+        if self.role is not Role.LEADER:
+            return []
+        return self.on_accepted(message) if message.success else self.on_rejected(message)
+
     # --8<-- [end:hooks]
 
     # -- the follower's side ------------------------------------------------------------

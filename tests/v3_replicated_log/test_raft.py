@@ -18,7 +18,7 @@ from stages.v3_replicated_log.messages import (
     LogRequestVote,
 )
 from stages.v3_replicated_log.raft import LogReady, NotLeader, RaftCore
-from tests.v3_replicated_log.cluster import Cluster
+from tests.v3_replicated_log.cluster import Cluster, Node
 
 VOTERS = ("n1", "n2", "n3")
 
@@ -159,6 +159,28 @@ def test_acknowledgements_from_a_non_voter_commit_nothing() -> None:
     leader.propose("x", cluster.now)
     leader.receive(AppendEntriesReply("n9", 1, success=True, match_index=2), cluster.now)
     assert leader.commit_index == 1
+
+
+def test_a_non_voter_that_joins_late_is_repaired_and_applies_every_entry() -> None:
+    cluster = elected()
+    for i in range(3):
+        cluster.propose("n1", f"before-{i}")
+    cluster.settle()
+    learner = RaftCore("n4", QuorumConfig(VOTERS), random.Random(4), cluster.now)
+    cluster.names.append("n4")
+    cluster.nodes["n4"] = Node(learner)
+    for node in cluster.nodes.values():
+        node.core.set_peers(cluster.names, cluster.now)
+    cluster.tick("n1")  # the next heartbeat reaches n4, which has nothing: rejected, backed up
+    cluster.settle()
+    cluster.propose("n1", "after")
+    cluster.settle()
+    cluster.tick("n1")  # the heartbeat that tells the followers it is committed
+    cluster.settle()
+    leader = cluster.nodes["n1"].core
+    assert learner.log.entries == leader.log.entries
+    assert [e.data for e in cluster.nodes["n4"].applied][-1:] == ["after"]
+    assert leader.commit_index == leader.log.last_index  # committed by the voters alone
 
 
 # -- the follower ---------------------------------------------------------------------------
