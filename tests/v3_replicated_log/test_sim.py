@@ -104,6 +104,22 @@ def test_the_log_checkers_fire_on_hand_made_violations() -> None:
     assert synced_before_sent([restored[0], sent, {**restored[0], "t": 2.0}]).ok is False
 
 
+def test_a_leader_of_an_older_term_elected_later_owes_nothing_to_newer_terms() -> None:
+    """Seed 543 of the acceptance run: n3, paused once its term-3 votes were in, counted
+    them after n2 had led term 5 and committed entry 1. Raft's property is by term, so that
+    is no violation; a leader of term 6 without the entry is one."""
+    restored: list[Record] = [
+        {"t": 0.0, "event": "restored", "node": n, "term": 0, "entries": []} for n in ("n2", "n3")
+    ]
+    n2_leads = {"t": 1.0, "event": "role", "node": "n2", "role": "leader", "term": 5}
+    logged = {"t": 1.1, "event": "log", "node": "n2", "from": 1, "entries": [[5, "no-op"]]}
+    applied = {"t": 1.2, "event": "apply", "node": "n2", "from": 1, "entries": [[5, "no-op"]]}
+    late = {"t": 2.0, "event": "role", "node": "n3", "role": "leader", "term": 3}
+    assert leader_completeness([*restored, n2_leads, logged, applied, late]).ok is True
+    newer = {**late, "term": 6}
+    assert leader_completeness([*restored, n2_leads, logged, applied, newer]).ok is False
+
+
 def ddb(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "workbench.sim", *args],

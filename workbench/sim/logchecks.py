@@ -6,7 +6,8 @@ They read only the trace (:mod:`~workbench.sim.logsim` records each node's new e
 violation, with its time and the nodes involved:
 
 * **log matching**: two entries with the same index and term follow the same entries;
-* **leader completeness**: a new leader holds every entry applied anywhere before;
+* **leader completeness**: a leader of a newer term than any before an entry's apply
+  holds that entry;
 * **state-machine safety**: no two nodes apply different entries at one index;
 * **acknowledged writes kept**: what a client was told is written is what every node
   applies at its index, and the last leader holds it;
@@ -96,24 +97,32 @@ def log_matching(records: Sequence[Record]) -> Verdict:
 
 
 def leader_completeness(records: Sequence[Record]) -> Verdict:
-    committed: dict[int, Slot] = {}
+    """Raft's property is by term: an entry committed in term C is in the log of every
+    leader of a term after C. The trace shows when an entry is applied, not in which term it
+    was committed, but that term had its leader before the apply: so a leader whose term is
+    above every leader's term before the apply must hold the entry. (Not every leader
+    elected later in time: a candidate paused after its votes arrived may still win an
+    older term, and owes nothing to entries committed in newer ones.)"""
+    committed: dict[int, tuple[Slot, int]] = {}  # index -> (entry, the newest leader's term)
+    newest = 0  # the highest term any leader has had so far
     elected = 0
     for record, logs in _logs(records):
         if record["event"] == "apply":
             for index, slot in _applied(record):
-                committed.setdefault(index, slot)
+                committed.setdefault(index, (slot, newest))
         elif record["event"] == "role" and record["role"] == "leader":
             elected += 1
-            log = logs.get(record["node"], [])
-            for index, slot in sorted(committed.items()):
-                if index > len(log) or log[index - 1] != slot:
+            log, term = logs.get(record["node"], []), record["term"]
+            for index, (slot, before) in sorted(committed.items()):
+                if term > before and (index > len(log) or log[index - 1] != slot):
                     detail = (
-                        f"{record['node']} became leader of term {record['term']} at "
-                        f"{record['t']:.4f} s without entry {index} ({slot[1]}, term "
-                        f"{slot[0]}), which was applied before"
+                        f"{record['node']} became leader of term {term} at {record['t']:.4f} s "
+                        f"without entry {index} ({slot[1]}, term {slot[0]}), applied before, so "
+                        f"committed in term {before} or earlier"
                     )
                     return Verdict("leader completeness", False, detail, record["t"],
                                    (record["node"],))  # fmt: skip
+            newest = max(newest, term)
     return Verdict("leader completeness", True, f"{elected} leaders, each with every entry")
 
 
