@@ -40,13 +40,20 @@ PROGRESS = re.compile(r"\r[^\r\n]*\x1b\[K")  # "\r12/100 trials" + erase-to-end-
 # What makes a block live, and which test covers such blocks instead.
 LIVE = {
     r"^(make|git) ": "make and git change the checkout: tests/test_releases.py",
-    r"^kill ": "a process id of a live cluster: tests/v2_1_election/test_walkthrough.py",
+    r"^kill ": "a process id of a live cluster: tests/v2_1_election/test_walkthrough.py, "
+    "tests/v3_replicated_log/test_processes.py (kill -9 of the leader)",
     r"(^|/)ddb (nodes|status)": "a live cluster's table: tests/v2_1_election/test_walkthrough.py",
+    r"^ddb v3 (node|demo)\b": "a v3.0 node or demo runs until Ctrl-C (unless the page shows it "
+    "refused): tests/v3_replicated_log/test_cli.py (the demo, a torn or corrupt log), "
+    "tests/v3_replicated_log/test_processes.py (nodes, kill -9, restart)",
+    r"/tmp/ddb-v3\b": "the logs of a running v3.0 demo: tests/v3_replicated_log/test_wal_cli.py, "
+    "tests/v3_replicated_log/test_processes.py",
     r"^ddb v(1|2|2\.1) (server|registry|node)\b": "starts a server that runs until Ctrl-C "
     "(unless the page shows it refused): tests/*/test_processes.py",
     r"127\.0\.0\.1:8090\b": "the dashboard of a running demo: "
     "tests/v2_1_election/test_dashboard_processes.py",
-    r"127\.0\.0\.1:(?!8080\b)\d+": "a node's address: tests/v2_registry/test_processes.py",
+    r"127\.0\.0\.1:(?!8080\b)\d+": "a node's address: tests/v2_registry/test_processes.py, "
+    "tests/v3_replicated_log/test_node_http.py and test_processes.py",
     r"^ddb lab ": "needs root and a lab of real processes: tests/v2_1_election/test_lab.py",
 }
 # The server each page's commands talk to (on 8080 in the docs).
@@ -64,6 +71,7 @@ AT_LEAST = {
     "simulation.md": 8,
     "checking.md": 5,
     "v3-replicated-log.md": 8,
+    "v3-node.md": 5,
 }
 
 
