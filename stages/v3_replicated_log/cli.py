@@ -52,6 +52,7 @@ def add_raft_arguments(parser: argparse.ArgumentParser) -> None:
         help="this node is not one of --voters: it keeps a copy of the log, never votes",
     )
     group.add_argument("--cluster-size", type=str, help=argparse.SUPPRESS)  # v2.1 explains
+    group.add_argument("--election", dest="election_asked", help=argparse.SUPPRESS)  # see below
     group.add_argument(
         "--data-dir",
         type=Path,
@@ -82,6 +83,12 @@ def add_raft_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_raft_node(args: argparse.Namespace) -> int:
+    if args.election_asked is not None:  # said, not guessed: argparse would take it for a prefix
+        return fail(
+            "--election: a v3.0 node always runs majority vote with Raft's election "
+            "restriction; Bully could elect a leader that lacks committed entries",
+            program(args),
+        )
     try:
         settings = election_settings(args)
     except ConfigError as exc:

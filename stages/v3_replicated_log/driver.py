@@ -120,7 +120,11 @@ class RaftDriver(ElectionDriver):
                 batch.append(self.readies.get_nowait())
             if self.disk_error is not None:
                 continue  # a node that cannot keep its word says nothing more
-            entries, hard_state, commit = merged(batch)
+            entries, hard_state, _ = merged(batch)
+            # The newest commit index, a hint for the next start: a leader learns it from
+            # replies, which persist nothing, so the next save carries it along. Never ahead
+            # of the log: whatever the core holds is in this batch or saved before it.
+            commit = self.core.commit_index
             if entries or hard_state is not None:
                 save = self.log_storage.save
                 self.saving = asyncio.ensure_future(

@@ -29,7 +29,7 @@ NODE = ("v3", "node", "-ra", "http://127.0.0.1:9", "--name", "n1", "--port", "0"
     [
         (["--data-dir", "d"], b"the following arguments are required: --voters"),
         (["--voters", "n1,n2,n3"], b"the following arguments are required: --data-dir"),
-        (["--voters", "n1,n2,n3", "--data-dir", "d", "--election", "bully"], b"--election"),
+        (["--voters", "n1,n2,n3", "--data-dir", "d", "--election", "bully"], b"Bully could elect"),
         (["--voters", "n1", "--data-dir", "d", "--cluster-size", "3"], b"replaced by --voters"),
         (["--voters", "n2,n3", "--data-dir", "d"], b"n1 is not one of the voters"),
         (["--voters", "n1", "--data-dir", "d", "--max-value-bytes", "4096"], b"a log entry"),

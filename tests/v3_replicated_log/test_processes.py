@@ -4,6 +4,7 @@ through a follower, reads from every node, and the value still there after ``kil
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 from pathlib import Path
 
@@ -122,6 +123,10 @@ async def test_every_node_killed_and_restarted_finds_its_log_and_the_value(
         )
         for node in three.nodes.values():
             await node.wait_for_log(r"/log: \d+ entries, term [1-9]", timeout=SETUP)
+        # The old leader learned its no-op committed from replies, which persist nothing;
+        # the write's save carried that commit index along, a hint for this start.
+        assert re.search(r"/log: 2 entries, term \d+, voted for \w+, commit [12]\b",
+                         three.nodes[leader].log), three.nodes[leader].log  # fmt: skip
         new_leader, new_term = await three.wait_for_agreement(timeout=SETUP)
         assert new_term > term  # the terms were kept: no term is used twice
         status, body, headers = await read(session, f"{three.nodes[new_leader].url}/kv/k")
