@@ -10,7 +10,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from bench import analysis, plots
+from bench import analysis, plots, replicated_page
 from bench.kv import ratios
 from bench.load import percentile
 
@@ -237,6 +237,7 @@ def write_page(results: dict[str, Any], out: Path, figures: Path) -> None:
         "failover": ("failover", lambda: failover_section(results, figures)),
         "scaling": ("scaling", lambda: scaling_section(parts["scaling"], figures)),
         "idle": ("idle", lambda: idle_section(parts["idle"])),
+        "v3": ("v3", lambda: replicated_page.section(parts["v3"])),
     }
     filled = {"machine": machine_section(results)}
     for name, (part, render) in sections.items():

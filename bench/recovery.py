@@ -100,7 +100,7 @@ def run(mode: Mode, group: Group, registry: str, root: Path) -> list[dict[str, A
         data = root / str(entries)
         size = write_log(data, entries)
         times = [
-            asyncio.run(start_up(group, registry, data, entries)) for _ in range(mode.v3_rounds)
+            asyncio.run(start_up(group, registry, data, entries)) for _ in range(mode.v3_starts)
         ]
         rows.append({"entries": entries, "bytes": size, "times": times})
         print(

@@ -35,7 +35,7 @@ import aiohttp
 from bench import etcd, recovery
 from bench.kv import LOAD_CORE, SERVER_CORE, have_wrk, run_wrk
 from bench.load import KEY, VALUE, http_load
-from bench.procs import DDB, Group, Service, on_core, pinned, shown
+from bench.procs import DDB, Group, Service, cpu_seconds, on_core, pinned, shown
 from bench.settings import ETCD_DEFAULT, Mode
 
 NAMES = ("n1", "n2", "n3")
@@ -203,13 +203,22 @@ def load(system: System, leader: str, op: str, connections: int, seconds: float,
 
 
 def measure(mode: Mode, systems: list[System], leaders: dict[str, str], tool: str) -> list[Any]:
+    """Every figure on both systems, ``v3_rounds`` times; with the CPU time the leader, and
+    the whole cluster, spent per request (from ``/proc``: waiting for the core is left out)."""
     runs = []
     for round_ in range(mode.v3_rounds):
         order = systems if round_ % 2 == 0 else systems[::-1]
         for figure, op, connections in FIGURES:
             for system in order:
                 leader = leaders[system.label]
+                pids = [system.members[leader].pid] + [
+                    m.pid for name, m in system.members.items() if name != leader
+                ]
+                cpu = [cpu_seconds(pid) for pid in pids]
                 result = load(system, leader, op, connections, mode.v3_seconds, tool)
+                spent = [cpu_seconds(pid) - was for pid, was in zip(pids, cpu, strict=True)]
+                each = 1e6 / max(1, result["requests"])
+                result |= {"leader_cpu_us": spent[0] * each, "cluster_cpu_us": sum(spent) * each}
                 runs.append({"system": system.label, "figure": figure, "round": round_, **result})
     return runs
 

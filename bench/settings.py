@@ -51,7 +51,8 @@ class Mode:
     v3_rounds: int = 1  # interleaved rounds of every figure on both systems
     v3_seconds: float = 1.0  # one run of the load
     v3_kills: int = 3  # kill -9 trials of the leader, each system
-    v3_log_sizes: tuple[int, ...] = (1_000, 10_000)  # entries replayed at start-up
+    v3_log_sizes: tuple[int, ...] = (10_000, 50_000)  # entries replayed at start-up
+    v3_starts: int = 3  # start-ups timed on each log
     v3_etcd: bool = True
 
 
@@ -78,7 +79,7 @@ MODES = {
         v3_rounds=3,
         v3_seconds=2.0,
         v3_kills=7,
-        v3_log_sizes=(1_000, 10_000, 50_000),
+        v3_log_sizes=(10_000, 50_000, 200_000),
     ),
     "quick": Mode(
         name="quick",
@@ -123,7 +124,8 @@ MODES = {
         idle_algorithms=("quorum",),  # the one with more flags
         v3_seconds=0.3,
         v3_kills=1,
-        v3_log_sizes=(100, 1_000),
+        v3_log_sizes=(1_000,),
+        v3_starts=1,
         v3_etcd=False,
     ),
 }
