@@ -77,10 +77,11 @@ def render(results: dict[str, Any], s: dict[str, str]) -> str:
     return f"""# Benchmarks
 
 What does it cost, this teaching database? What HTTP and Python cost against the bare
-framework, how long a failover takes against a production system, and how each election
-algorithm grows with the cluster. The machine these figures come from is small and shared,
-so every figure is a ratio against a baseline measured in the same run, or a distribution
-over many trials; none is a promise about another machine.
+framework, how long a failover takes against a production system, how each election
+algorithm grows with the cluster, and what the replicated log costs against etcd. The
+machine these figures come from is small and shared, so every figure is a ratio against a
+baseline measured in the same run, or a distribution over many trials; none is a promise
+about another machine.
 
 This page is written by the benchmark itself (`bench/`), tables and plots included:
 
@@ -92,7 +93,7 @@ $ make bench QUICK=1
 `make bench` installs what it needs (`wrk` and Debian's `etcd-server` with `apt-get` when they
 are missing, matplotlib from the `bench` extra), runs every part (under 15 minutes on two cores)
 and writes this page, its plots in `docs/benchmarks/`, and every raw figure in
-`docs/benchmarks/results.json`. `make bench QUICK=1` does a short version (under two minutes:
+`docs/benchmarks/results.json`. `make bench QUICK=1` does a short version (about three minutes:
 fewer rounds and trials, the default timings only). A test runs the harness in a tiny mode
 (`tests/test_bench.py`), so that it cannot rot.
 
