@@ -177,8 +177,11 @@ What each figure means:
   clock to the neighbours on this shared machine.
 - **`kill -9` of the leader to the first acknowledged write**: from the `SIGKILL` to the first
   put that a survivor answers with success (a follower sends ours to the leader with a 307;
-  etcd forwards it); the clients retry every 10 ms on each survivor. It is dominated by the
-  election timeout (1 s for both here, randomised up to 2 s), as part 4's failover is.
+  etcd forwards it). The client sends a new attempt to each survivor every 10 ms, without
+  waiting for the earlier ones: an etcd member without a leader drops the proposal and holds
+  the request until the client gives up (after 1 s here), ours answers 503 at once. It is
+  dominated by the election timeout (1 s for both here, randomised up to 2 s), as part 4's
+  failover is.
 - **restart to serving that write**: the killed member started again on its data, until a
   stale read from it returns the write made while it was down: its start-up, the replay of
   its log, rejoining and catching up from the new leader. The index is the log's length.
