@@ -137,9 +137,16 @@ def section(part: dict[str, Any]) -> str:
     skipped = part["etcd_skipped"]
     etcd_note = f"\n\netcd was not measured: {skipped}." if skipped else ""
     rounds = len({r["round"] for r in part["runs"]})
+    bound, cpu = "", median(part, OURS, "put 64", "cluster_cpu_us")
+    puts = median(part, OURS, "put 64", "rps")
+    if cpu and puts:
+        bound = (
+            f" Our three members spent {cpu:,.0f} µs of CPU per put between them: one core "
+            f"has room for {1e6 / cpu:,.0f} such puts a second, and they committed {puts:,.0f}."
+        )
     odd = ""
     stale, read = (median(part, ETCD, figure, "rps") for figure in ("stale 64", "read 64"))
-    if stale is not None and read is not None and stale < read:
+    if stale is not None and read is not None and stale < 0.9 * read:  # beyond the noise
         odd = (
             "\n\netcd's serializable range measured slower than its linearizable one here; "
             "etcd's own benchmarks met the same against one member (etcd-io/etcd issues 5463 "
@@ -179,7 +186,8 @@ What each figure means:
   put that a survivor answers with success (a follower sends ours to the leader with a 307;
   etcd forwards it). The client sends a new attempt to each survivor every 10 ms, without
   waiting for the earlier ones: an etcd member without a leader drops the proposal and holds
-  the request until the client gives up (after 1 s here), ours answers 503 at once. It is
+  the request until the client gives up (after 1 s here); ours answers at once (a 307 to
+  the dead leader, refused, or a 503 while there is none). It is
   dominated by the election timeout (1 s for both here, randomised up to 2 s), as part 4's
   failover is.
 - **restart to serving that write**: the killed member started again on its data, until a
@@ -204,9 +212,9 @@ and aiohttp being imported.{etcd_restart}
 
 ### Where the leader's CPU goes
 
-On this machine the three members of each cluster share one core, so under 64 connections a
-put is bound by CPU, not by the disk (the batches amortise the fsync) nor by the algorithm (a
-put is one proposal, one AppendEntries per follower per batch, one commit). A profile of the
+On this machine the members of both clusters share one core, so under 64 connections a put
+is bound by CPU, not by the disk (the batches amortise the fsync) nor by the algorithm (a
+put is one proposal, one AppendEntries per follower per batch, one commit).{bound} A profile of the
 v3.0 leader under the 64-connection put load, sampled with `py-spy` for 15 s (about 3,200
 samples, the commands below), put its time here:
 
@@ -217,7 +225,8 @@ response, and every batch's AppendEntries to each follower, which is an HTTP req
 own (aiohttp's client, a JSON body, a JSON reply). Another third is aiohttp and asyncio in
 Python. The algorithm (the Raft core, the state machine) and the fsync are small: the disk
 waits happen in a thread, off the event loop. etcd does the same work in Go, with one
-long-lived gRPC stream per follower instead of a request per batch; what would close most of
+long-lived HTTP stream of messages per follower (its `rafthttp`) instead of a request per
+batch; what would close most of
 the gap for us is the transport (a stream of messages per follower, not an HTTP request per
 batch), then the JSON, not the log or the election.
 
