@@ -9,6 +9,10 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+from bench.kv import SCRIPT, wrk_command
+from bench.procs import shown as command_line
+from bench.replicated import FIGURES, Etcd, Ours
+
 OURS, ETCD = "v3.0", "etcd"
 
 PROFILE_ROWS = [
@@ -129,6 +133,21 @@ def recovery_table(part: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def load_commands(part: dict[str, Any]) -> str:
+    """The loads as wrk runs them, against each system's leader (its client URL)."""
+    if part["tool"] != "wrk":
+        return ""
+    seconds = part["runs"][0]["seconds"]
+    lines = []
+    for system in (Ours, Etcd):
+        for op, connections in FIGURES:
+            method, path, body = system.ops[op]
+            argv = wrk_command(f"{system.__name__.upper()}_LEADER", seconds, connections, path)
+            wrk = command_line(argv).replace(str(SCRIPT), "bench/kv.lua")
+            lines.append(f"WRK_METHOD={method} " + (f"WRK_BODY='{body}' " if body else "") + wrk)
+    return "The loads, as `wrk` ran them:\n\n```text\n" + "\n".join(lines) + "\n```\n"
+
+
 def errors(part: dict[str, Any]) -> int:
     return sum(r.get("errors", 0) + r.get("non2xx", 0) for r in part["runs"])
 
@@ -164,6 +183,7 @@ and the number of trials. {errors(part)} requests failed.
 
 {side_by_side(part)}{etcd_note}{odd}
 
+{load_commands(part)}
 What each figure means:
 
 - **put latency, 1 connection**: one client, each put sent when the last was answered, to
