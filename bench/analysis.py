@@ -77,10 +77,11 @@ def render(results: dict[str, Any], s: dict[str, str]) -> str:
     return f"""# Benchmarks
 
 What does it cost, this teaching database? What HTTP and Python cost against the bare
-framework, how long a failover takes against a production system, and how each election
-algorithm grows with the cluster. The machine these figures come from is small and shared,
-so every figure is a ratio against a baseline measured in the same run, or a distribution
-over many trials; none is a promise about another machine.
+framework, how long a failover takes against a production system, how each election
+algorithm grows with the cluster, and what the replicated log costs against etcd. The
+machine these figures come from is small and shared, so every figure is a ratio against a
+baseline measured in the same run, or a distribution over many trials; none is a promise
+about another machine.
 
 This page is written by the benchmark itself (`bench/`), tables and plots included:
 
@@ -92,7 +93,7 @@ $ make bench QUICK=1
 `make bench` installs what it needs (`wrk` and Debian's `etcd-server` with `apt-get` when they
 are missing, matplotlib from the `bench` extra), runs every part (under 15 minutes on two cores)
 and writes this page, its plots in `docs/benchmarks/`, and every raw figure in
-`docs/benchmarks/results.json`. `make bench QUICK=1` does a short version (under two minutes:
+`docs/benchmarks/results.json`. `make bench QUICK=1` does a short version (about three minutes:
 fewer rounds and trials, the default timings only). A test runs the harness in a tiny mode
 (`tests/test_bench.py`), so that it cannot rot.
 
@@ -248,7 +249,19 @@ second. Each wake-up is cheap, but Python's event loop, an HTTP request and a JS
 up: that is the CPU above. A longer tick, or heartbeats without HTTP, would cut it; the
 memory is the interpreter, aiohttp and its dependencies, almost none of it ours.
 
-## 7. What dominates each cost, and what would change it
+## 7. The replicated log (v3.0) against etcd
+
+Stage v3.0's nodes (`ddb v3 node`) and etcd, 3 members each on loopback, both running in
+the same run, their data in one temporary directory (the same disk, both syncing every
+batch), with etcd's default timings on both (heartbeat 100 ms, election timeout 1 s). The
+members of both clusters run on core 0, the load on core 1; each round measures every figure
+on both, the one measured first alternating. etcd is driven through its HTTP/JSON gateway
+(`POST /v3/kv/put` and `/v3/kv/range`, key and value in base64), so that both answer
+HTTP/1.1 to the same load generator; every request goes to the leader.
+
+{s["v3"]}
+
+## 8. What dominates each cost, and what would change it
 
 - **Serving a key**: aiohttp's HTTP parsing, routing and writing, in Python, are most of a
   request's time, in the bare app as in ours; our share is validation and two middlewares.
@@ -264,6 +277,10 @@ memory is the interpreter, aiohttp and its dependencies, almost none of it ours.
 - **Election messages**: the square of the cluster for Bully, about linear for majority vote.
 - **Idle**: the tick loop and the heartbeats; a node that sleeps until its next timer
   instead of ticking would use less.
+- **The replicated log**: one put alone waits for two fsyncs in a row; many at once are
+  bound by the leader's CPU, a third of it the kernel's loopback TCP (an HTTP request per
+  batch to each follower) and a third aiohttp and asyncio. A stream per follower instead of
+  a request per batch would change it; the Raft core is a few percent.
 
 ## The exact commands
 

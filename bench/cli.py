@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import etcd, failover, idle, kv, registry_scale, scaling
+from bench import etcd, failover, idle, kv, registry_scale, replicated, scaling
 from bench.machine import Busy, load_average, stamp
 from bench.page import write_page
 from bench.settings import MODES, Mode
@@ -29,6 +29,7 @@ PARTS: dict[str, Callable[[Mode], dict[str, Any]]] = {
     "etcd": etcd.run,
     "scaling": scaling.run,
     "idle": idle.run,
+    "v3": replicated.run,
 }
 
 

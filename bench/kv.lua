@@ -1,7 +1,11 @@
--- One key, read or written at 100 bytes; WRK_METHOD=GET or PUT.
+-- One key, read or written at 100 bytes; WRK_METHOD=GET or PUT. With WRK_BODY, that JSON
+-- body instead (etcd's gateway: WRK_METHOD=POST, bench/replicated.py).
 -- At the end, one line of JSON for the harness (bench/kv.py) to read.
 wrk.method = os.getenv("WRK_METHOD") or "GET"
-if wrk.method == "PUT" then
+if os.getenv("WRK_BODY") then
+  wrk.body = os.getenv("WRK_BODY")
+  wrk.headers["Content-Type"] = "application/json"
+elseif wrk.method == "PUT" then
   wrk.body = string.rep("x", 100)
   wrk.headers["Content-Type"] = "application/octet-stream"
 end

@@ -30,26 +30,37 @@ SERVERS = ("bare", "v1", "v2.1")
 OPS = ("GET", "PUT")
 
 
-def wrk_command(url: str, seconds: float) -> list[str]:
+def wrk_command(
+    url: str, seconds: float, connections: int = CONNECTIONS, path: str = f"/kv/{KEY}"
+) -> list[str]:
     return pinned(
         LOAD_CORE,
         [
             "wrk",
-            "-t2",
-            f"-c{CONNECTIONS}",
+            f"-t{min(2, connections)}",
+            f"-c{connections}",
             f"-d{max(1, round(seconds))}s",
             "-s",
             str(SCRIPT),
-            f"{url}/kv/{KEY}",
+            f"{url}{path}",
         ],
     )
 
 
-def run_wrk(url: str, op: str, seconds: float) -> dict[str, Any]:
-    argv = wrk_command(url, seconds)
+def run_wrk(
+    url: str,
+    op: str,
+    seconds: float,
+    connections: int = CONNECTIONS,
+    path: str = f"/kv/{KEY}",
+    body: str | None = None,
+) -> dict[str, Any]:
+    """wrk's figures for ``op`` (GET, PUT, or POST with a JSON ``body``) on ``url + path``."""
+    argv = wrk_command(url, seconds, connections, path)
+    env = {**os.environ, "WRK_METHOD": op, **({"WRK_BODY": body} if body else {})}
     out = subprocess.run(
         argv,
-        env={**os.environ, "WRK_METHOD": op},
+        env=env,
         capture_output=True,
         text=True,
         timeout=seconds + 30,

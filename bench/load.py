@@ -12,6 +12,8 @@ import asyncio
 import json
 import time
 
+import aiohttp
+
 from stages.v1_kv.client import KVClient
 
 VALUE = b"x" * 100
@@ -53,6 +55,40 @@ async def client_load(url: str, op: str, tasks: int, seconds: float) -> dict[str
 
 
 # --8<-- [end:client_load]
+
+
+async def http_load(
+    method: str, url: str, body: bytes, connections: int, seconds: float
+) -> dict[str, float]:
+    """The same request over ``connections`` keep-alive connections, back to back, with
+    aiohttp's bare client (for a server that is not ours); the figures as wrk gives them."""
+    latencies: list[float] = []
+    failed = 0
+    connector = aiohttp.TCPConnector(limit=connections)
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        deadline = time.monotonic() + seconds
+
+        async def worker() -> None:
+            nonlocal failed
+            while (start := time.monotonic()) < deadline:
+                async with session.request(method, url, data=body) as resp:
+                    await resp.read()
+                    failed += resp.status >= 400
+                latencies.append(time.monotonic() - start)
+
+        began = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        elapsed = time.monotonic() - began
+    return {
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "rps": len(latencies) / elapsed,
+        "errors": 0,
+        "non2xx": failed,
+        "p50": percentile(latencies, 50),
+        "p99": percentile(latencies, 99),
+    }
 
 
 def main() -> None:

@@ -10,11 +10,12 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from bench import analysis, plots
+from bench import analysis, plots, replicated_page
 from bench.kv import ratios
 from bench.load import percentile
 
 OPS = ("GET", "PUT")
+PLOTS = ("kv", "registry", "failover", "scaling")  # the plots this page draws
 
 
 def ms(seconds: float | None) -> str:
@@ -216,8 +217,8 @@ def idle_section(idle: dict[str, Any]) -> str:
 def write_page(results: dict[str, Any], out: Path, figures: Path) -> None:
     parts = results["parts"]
     figures.mkdir(parents=True, exist_ok=True)
-    for old in figures.glob("*.png"):  # a plot from an earlier run must not pass for this one
-        old.unlink()
+    for name in PLOTS:  # a plot from an earlier run must not pass for this one
+        (figures / f"{name}.png").unlink(missing_ok=True)  # (checker.png is bench.checker's)
     if plots.available():
         if "kv" in parts:
             plots.kv_plot(parts["kv"], figures / "kv.png")
@@ -237,6 +238,7 @@ def write_page(results: dict[str, Any], out: Path, figures: Path) -> None:
         "failover": ("failover", lambda: failover_section(results, figures)),
         "scaling": ("scaling", lambda: scaling_section(parts["scaling"], figures)),
         "idle": ("idle", lambda: idle_section(parts["idle"])),
+        "v3": ("v3", lambda: replicated_page.section(parts["v3"])),
     }
     filled = {"machine": machine_section(results)}
     for name, (part, render) in sections.items():

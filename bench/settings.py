@@ -47,6 +47,13 @@ class Mode:
     idle_seconds: float
     idle_nodes: int = 3
     idle_algorithms: tuple[str, ...] = ("bully", "quorum")
+    # v3.0 against etcd (bench/replicated.py); tiny mode measures ours only
+    v3_rounds: int = 1  # interleaved rounds of every figure on both systems
+    v3_seconds: float = 1.0  # one run of the load
+    v3_kills: int = 3  # kill -9 trials of the leader, each system
+    v3_log_sizes: tuple[int, ...] = (10_000, 50_000)  # entries replayed at start-up
+    v3_starts: int = 3  # start-ups timed on each log
+    v3_etcd: bool = True
 
 
 MODES = {
@@ -69,6 +76,10 @@ MODES = {
         sim_trials=10,
         sim_seconds=30.0,
         idle_seconds=10.0,
+        v3_rounds=3,
+        v3_seconds=2.0,
+        v3_kills=7,
+        v3_log_sizes=(10_000, 50_000, 200_000),
     ),
     "quick": Mode(
         name="quick",
@@ -111,5 +122,10 @@ MODES = {
         idle_seconds=0.5,
         idle_nodes=2,
         idle_algorithms=("quorum",),  # the one with more flags
+        v3_seconds=0.3,
+        v3_kills=1,
+        v3_log_sizes=(1_000,),
+        v3_starts=1,
+        v3_etcd=False,
     ),
 }

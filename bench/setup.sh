@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What `make bench` needs besides Python packages, from Debian's packages when missing:
 #   wrk          the HTTP load generator (without it, the harness loads with KVClient and says so)
-#   etcd-server  the production reference for failover (without it, that part is skipped,
-#                with the reason on the page)
+#   etcd-server  the production reference for failover and the replicated log (without it,
+#                those comparisons are skipped, with the reason on the page)
 # Neither is fatal: the page says what it could not measure, and why.
 set -uo pipefail
 missing=()

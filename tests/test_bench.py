@@ -66,7 +66,8 @@ def test_tiny_mode_runs_every_part_and_writes_the_page(tmp_path: Path) -> None:
         "## 4. Failover",
         "## 5. Election scaling",
         "## 6. Idle cost",
-        "## 7. What dominates each cost, and what would change it",
+        "## 7. The replicated log (v3.0) against etcd",
+        "## 8. What dominates each cost, and what would change it",
         "## The exact commands",
     ]:
         assert heading in page
@@ -79,6 +80,16 @@ def test_tiny_mode_runs_every_part_and_writes_the_page(tmp_path: Path) -> None:
     assert all(t["times"] for t in parts["failover"]["trials"])
     assert parts["etcd"]["skipped"] == "not in tiny mode"
     assert all(row["elections"] > 0 for row in parts["scaling"]["rows"])
+    v3 = parts["v3"]  # our cluster only: tiny mode compares with nothing
+    assert v3["etcd_skipped"] == "not in tiny mode" and set(v3["kills"]) == {"v3.0"}
+    assert {r["figure"] for r in v3["runs"]} == {"put 1", "put 64", "read 64", "stale 64"}
+    for run in v3["runs"]:
+        assert run["requests"] > 0 and run["errors"] == run["non2xx"] == 0
+        assert 0 < run["p50"] <= run["p99"] and run["leader_cpu_us"] <= run["cluster_cpu_us"]
+    assert all(t["failover"] > 0 and t["restart"] > 0 and t["log"] > 1 for t in v3["kills"]["v3.0"])
+    replay = v3["recovery"]  # an empty log first, then longer ones, each a longer file
+    assert [row["entries"] for row in replay] == [0, 1_000]
+    assert replay[0]["bytes"] < replay[1]["bytes"] and all(min(r["times"]) > 0 for r in replay)
     # Linux counts CPU time in 10 ms ticks: over the tiny mode's short window an idle node
     # measures 0, 0.02 or 0.04 of a core, and 0 is an honest figure on a quiet machine.
     # What is asserted is what the page prints: a share of a core, never negative.
