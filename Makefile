@@ -68,7 +68,7 @@ stress-test: $(FULL) tags
 	$(BIN)/python -m tests.stress --runs $(N)
 
 ## bench: benchmarks, each against a baseline in the same run; rewrites docs/benchmarks.md and
-## its plots (about 15 minutes on two cores; QUICK=1: a short version, under 2 minutes)
+## its plots (about 15 minutes on two cores; QUICK=1: a short version, about 3 minutes)
 bench: $(FULL) tags
 	@bash bench/setup.sh
 	$(BIN)/python -m bench --mode $(if $(QUICK),quick,full)
