@@ -71,7 +71,7 @@ AT_LEAST = {
     "simulation.md": 8,
     "checking.md": 5,
     "v3-replicated-log.md": 8,
-    "v3-node.md": 5,
+    "v3-node.md": 6,
 }
 
 
