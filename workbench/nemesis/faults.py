@@ -39,7 +39,7 @@ class Nemesis:
     faults: tuple[str, ...] = FAULTS
     interval: float = 1.0  # quiet seconds between two faults
     down: float = 2.0  # how long a killed node stays down, or a paused one paused
-    flags: tuple[str, ...] = ()  # the nodes' flags, to start them again with
+    flags: Callable[[str], tuple[str, ...]] = lambda name: ()  # to start NAME again
     started: float = field(default_factory=time.monotonic)
     log: list[str] = field(default_factory=list)
     paused: set[str] = field(default_factory=set)
@@ -111,7 +111,7 @@ class Nemesis:
         self.note(f"SIGCONT {name}")
 
     async def start_again(self, name: str) -> None:
-        await restart(self.cluster, name, *self.flags)
+        await restart(self.cluster, name, *self.flags(name))
         self.dead.discard(name)
         self.note(f"{name} started again")
 
