@@ -14,7 +14,7 @@ from typing import Any
 from workbench.history.cli import BAD_INPUT, usage_errors_exit_with
 from workbench.history.workload_cli import add_client_arguments
 from workbench.nemesis.anomalies import ANOMALIES
-from workbench.nemesis.faults import FAULTS
+from workbench.nemesis.faults import FAULTS, MOVES
 from workbench.nemesis.stages import STAGES, under_test
 from workbench.nemesis.trial import TrialConfig, TrialResult, run_trial
 from workbench.sim.arguments import positive_float, positive_int
@@ -28,10 +28,10 @@ def faults(text: str) -> tuple[str, ...]:
     if text == "none":
         return ()
     chosen = tuple(part.strip() for part in text.split(",") if part.strip())
-    wrong = [part for part in chosen if part not in FAULTS]
+    wrong = [part for part in chosen if part not in MOVES]
     if wrong or not chosen:
         raise argparse.ArgumentTypeError(
-            f"{text!r}: a comma-separated list of {', '.join(FAULTS)}, or none"
+            f"{text!r}: a comma-separated list of {', '.join(MOVES)}, or none"
         )
     return chosen
 
@@ -197,7 +197,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=faults,
         default=FAULTS,
         metavar="LIST",
-        help=f"which moves, from {','.join(FAULTS)}, or none (default: all)",
+        help=f"which moves, from {','.join(MOVES)}, or none: kill -9 of the leader (or of "
+        "a follower), SIGSTOP of a follower (or of the leader), SIGTERM of any node; a killed "
+        f"or stopped node is started again (default: {','.join(FAULTS)})",
     )
     nemesis.add_argument(
         "--interval",
