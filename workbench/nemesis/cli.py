@@ -15,7 +15,7 @@ from workbench.history.cli import BAD_INPUT, usage_errors_exit_with
 from workbench.history.workload_cli import add_client_arguments
 from workbench.nemesis.anomalies import ANOMALIES
 from workbench.nemesis.faults import FAULTS, MOVES
-from workbench.nemesis.stages import STAGES, under_test
+from workbench.nemesis.stages import STAGES, label
 from workbench.nemesis.trial import TrialConfig, TrialResult, run_trial
 from workbench.sim.arguments import positive_float, positive_int
 
@@ -55,10 +55,9 @@ def describe(result: TrialResult, runs: int) -> str:
 def summary(config: TrialConfig, results: list[TrialResult], seconds: float) -> list[str]:
     invalid = sum(result.linearizable is False for result in results)
     counts = Counter(anomaly for result in results for anomaly in result.anomalies)
-    label = under_test(config.stage, config.election, [], Path()).label
     lines = [
-        f"{label}, {config.nodes} nodes, route {config.route}, faults "
-        f"{','.join(config.faults) or 'none'}: {invalid} of {len(results)} runs not "
+        f"{label(config.stage, config.election)}, {config.nodes} nodes, route {config.route}, "
+        f"faults {','.join(config.faults) or 'none'}: {invalid} of {len(results)} runs not "
         f"linearizable ({seconds:.0f} s)"
     ]
     for anomaly in ANOMALIES:

@@ -32,9 +32,6 @@ class StageUnderTest(Protocol):
     def stage(self) -> str: ...  # `ddb STAGE node`
 
     @property
-    def label(self) -> str: ...  # what a report calls it: "v2.2 (bully)"
-
-    @property
     def read_query(self) -> str: ...  # added to a final read's URL: the node's own copy
 
     def flags(self, name: str) -> tuple[str, ...]: ...
@@ -62,10 +59,6 @@ class Replication:
     stage: str = "v2.2"
     read_query: str = ""
 
-    @property
-    def label(self) -> str:
-        return f"{self.stage} ({self.election})"
-
     def flags(self, name: str) -> tuple[str, ...]:
         if self.election == "quorum":
             return ("--election", "quorum", "--voters", ",".join(self.names))
@@ -88,7 +81,6 @@ class ReplicatedLog:
     names: tuple[str, ...]
     data: Path
     stage: str = "v3"
-    label: str = "v3 (Raft)"
     read_query: str = "?consistency=stale"
 
     def flags(self, name: str) -> tuple[str, ...]:
@@ -126,6 +118,11 @@ def under_test(stage: str, election: str, names: list[str], data: Path) -> Stage
     if stage == "v3":
         return ReplicatedLog(tuple(names), data)
     return Replication(tuple(names), election)
+
+
+def label(stage: str, election: str) -> str:
+    """What a report calls the nodes: ``v2.2 (bully)``, ``v3 (Raft)``."""
+    return "v3 (Raft)" if stage == "v3" else f"{stage} ({election})"
 
 
 STAGES = ("v2.2", "v3")

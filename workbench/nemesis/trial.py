@@ -69,9 +69,7 @@ class TrialResult:
         return sorted({finding.anomaly for finding in self.findings})
 
 
-async def settle(
-    cluster: Cluster, session: aiohttp.ClientSession, subject: StageUnderTest
-) -> str:  # fmt: skip
+async def settle(cluster: Cluster, session: aiohttp.ClientSession, subject: StageUnderTest) -> str:
     """One leader again, and every node caught up, as the stage says; the leader's name."""
     await cluster.wait_for_agreement(timeout=SETUP)
     urls = {name: node.url for name, node in cluster.nodes.items()}
