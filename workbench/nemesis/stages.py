@@ -28,6 +28,8 @@ Urls = dict[str, str]  # node name -> its URL
 
 
 class StageUnderTest(Protocol):
+    """What one run needs to know of the nodes it starts, breaks, heals and reads back."""
+
     @property
     def stage(self) -> str: ...  # `ddb STAGE node`
 
