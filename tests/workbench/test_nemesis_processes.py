@@ -53,4 +53,31 @@ def test_a_paused_follower_is_logged_resumed_and_the_run_judged(tmp_path: Path) 
 def test_a_wrong_fault_is_a_usage_error_that_says_what_is_allowed() -> None:
     done = run_ddb("nemesis", "--faults", "kill,flood")
     assert done.returncode == 3
-    assert b"a comma-separated list of kill, pause, pause-leader, restart, or none" in done.stderr
+    allowed = b"kill, pause, pause-leader, restart, kill-follower, or none"
+    assert b"a comma-separated list of " + allowed in done.stderr
+
+
+def test_a_v3_run_with_the_leader_killed_and_restarted_is_linearizable_and_every_node_agrees(
+    tmp_path: Path,
+) -> None:
+    status, [run], errors = nemesis(
+        tmp_path, "--stage", "v3", "--faults", "kill", "--time", "4", "--down", "1"
+    )
+    assert status == 0, errors
+    assert run["linearizable"] is True and run["anomalies"] == [], run
+    moves = run["nemesis"]
+    assert any("kill -9" in move for move in moves), moves
+    assert any("started again" in move for move in moves), moves
+    digests = run["digests"]
+    assert sorted(digests) == ["n1", "n2", "n3"] and len(set(digests.values())) == 1
+    assert None not in digests.values()
+    finals = [json.loads(line) for line in Path(run["history"]).read_text().splitlines()[-18:]]
+    answers = [event for event in finals if event["type"] == "ok"]  # each node's own copy
+    assert sorted(event["node"] for event in answers) == ["n1"] * 3 + ["n2"] * 3 + ["n3"] * 3
+    assert not (tmp_path / "run-1.data").exists()  # a run that went right keeps nothing
+
+
+def test_election_is_v2_2s_and_a_usage_error_with_v3() -> None:
+    done = run_ddb("nemesis", "--stage", "v3", "--election", "quorum")
+    assert done.returncode == 3
+    assert b"--election is v2.2's: a v3 node always elects by Raft's vote" in done.stderr

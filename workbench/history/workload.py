@@ -103,14 +103,19 @@ class Answer:
 
 
 async def request(
-    session: aiohttp.ClientSession, f: str, url: str, key: str, value: int | None, timeout: float
-) -> Answer:
-    """Do one operation over HTTP, and say what it did, as the history says."""
+    session: aiohttp.ClientSession, f: str, url: str, key: str, value: int | None,
+    timeout: float, query: str = "",
+) -> Answer:  # fmt: skip
+    """Do one operation over HTTP (``query``: added to the URL, as ``?consistency=stale``),
+    and say what it did, as the history says."""
     method = {"read": "GET", "write": "PUT"}[f]
     data = None if value is None else str(value).encode()
     try:
         async with session.request(
-            method, f"{url}/kv/{key}", data=data, timeout=aiohttp.ClientTimeout(total=timeout)
+            method,
+            f"{url}/kv/{key}{query}",
+            data=data,
+            timeout=aiohttp.ClientTimeout(total=timeout),
         ) as response:
             body = await response.read()
             node = response.headers.get("X-DDB-Node", f"{response.url.host}:{response.url.port}")

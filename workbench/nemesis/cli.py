@@ -14,12 +14,13 @@ from typing import Any
 from workbench.history.cli import BAD_INPUT, usage_errors_exit_with
 from workbench.history.workload_cli import add_client_arguments
 from workbench.nemesis.anomalies import ANOMALIES
-from workbench.nemesis.faults import FAULTS
+from workbench.nemesis.faults import FAULTS, MOVES
+from workbench.nemesis.stages import STAGES, label
 from workbench.nemesis.trial import TrialConfig, TrialResult, run_trial
 from workbench.sim.arguments import positive_float, positive_int
 
-STAGES = ("v2.2",)  # the stages whose nodes replicate, and say so in /cluster/replication
 ELECTIONS = ("bully", "quorum")
+MAX_NODES = 9
 VERDICT = {True: "linearizable", False: "NOT linearizable", None: "unknown"}
 
 
@@ -27,12 +28,19 @@ def faults(text: str) -> tuple[str, ...]:
     if text == "none":
         return ()
     chosen = tuple(part.strip() for part in text.split(",") if part.strip())
-    wrong = [part for part in chosen if part not in FAULTS]
+    wrong = [part for part in chosen if part not in MOVES]
     if wrong or not chosen:
         raise argparse.ArgumentTypeError(
-            f"{text!r}: a comma-separated list of {', '.join(FAULTS)}, or none"
+            f"{text!r}: a comma-separated list of {', '.join(MOVES)}, or none"
         )
     return chosen
+
+
+def cluster_size(text: str) -> int:
+    size = positive_int(text)
+    if size > MAX_NODES:
+        raise argparse.ArgumentTypeError(f"{text}: at most {MAX_NODES} nodes per run")
+    return size
 
 
 def describe(result: TrialResult, runs: int) -> str:
@@ -48,8 +56,8 @@ def summary(config: TrialConfig, results: list[TrialResult], seconds: float) -> 
     invalid = sum(result.linearizable is False for result in results)
     counts = Counter(anomaly for result in results for anomaly in result.anomalies)
     lines = [
-        f"{config.stage} ({config.election}), route {config.route}, faults "
-        f"{','.join(config.faults) or 'none'}: {invalid} of {len(results)} runs not "
+        f"{label(config.stage, config.election)}, {config.nodes} nodes, route {config.route}, "
+        f"faults {','.join(config.faults) or 'none'}: {invalid} of {len(results)} runs not "
         f"linearizable ({seconds:.0f} s)"
     ]
     for anomaly in ANOMALIES:
@@ -75,6 +83,11 @@ def result_json(result: TrialResult) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.stage == "v3" and args.election is not None:
+        print("ddb: error: --election is v2.2's: a v3 node always elects by Raft's vote",
+              file=sys.stderr)  # fmt: skip
+        return BAD_INPUT
+    args.election = args.election or "bully"
     config = TrialConfig(
         stage=args.stage, election=args.election, nodes=args.nodes, time=args.time,
         faults=args.faults, route=args.route, clients=args.clients, keys=args.keys,
@@ -118,27 +131,38 @@ DESCRIPTION = (
     "leader (kill -9), pauses a follower (SIGSTOP) or restarts a node, heal the cluster, read "
     "every key from every node, and check the history. Each run prints its verdict and what "
     "went wrong (a stale read, a lost write, replicas that disagree); the last lines count "
-    "them over all runs."
+    "them over all runs. The same faults against v2.2 (simple replication) and v3 (Raft's "
+    "log, each node's log on disk, kept across its restarts) show the difference."
 )
 EPILOG = (
     "Each run's history is OUT/run-N.jsonl (check it again with `ddb check`), and the first "
-    "key that failed is drawn in OUT/run-N.svg. Exit status: 0 every run linearizable, 1 some "
-    "run not, 2 some run unknown, 3 the cluster could not be started or healed."
+    "key that failed is drawn in OUT/run-N.svg; a run that went wrong keeps its nodes' logs "
+    "in OUT/run-N.logs/ (and v3's logs on disk in OUT/run-N.data/). Exit status: 0 every run "
+    "linearizable, 1 some run not, 2 some run unknown, 3 the cluster could not be started or "
+    "healed."
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--stage", choices=STAGES, default="v2.2", help="the nodes to start (default: %(default)s)"
+        "--stage",
+        choices=STAGES,
+        default="v2.2",
+        help="the nodes to start: `ddb v2.2 node` (simple replication) or `ddb v3 node` "
+        "(Raft's replicated log, each with --voters and its own --data-dir) "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--election",
         choices=ELECTIONS,
-        default="bully",
-        help="the nodes' election (default: %(default)s)",
+        help="v2.2's election: Bully, or majority vote with every node a voter "
+        "(default: bully; v3 always uses Raft's)",
     )
     parser.add_argument(
-        "--nodes", type=positive_int, default=3, help="nodes per run (default: %(default)s)"
+        "--nodes",
+        type=cluster_size,
+        default=3,
+        help=f"nodes per run, 1 to {MAX_NODES}, all voters (default: %(default)s)",
     )
     parser.add_argument(
         "--runs", type=positive_int, default=5, help="how many runs (default: %(default)s)"
@@ -172,7 +196,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=faults,
         default=FAULTS,
         metavar="LIST",
-        help=f"which moves, from {','.join(FAULTS)}, or none (default: all)",
+        help=f"which moves, from {','.join(MOVES)}, or none: kill -9 of the leader (or of "
+        "a follower), SIGSTOP of a follower (or of the leader), SIGTERM of any node; a killed "
+        f"or stopped node is started again (default: {','.join(FAULTS)})",
     )
     nemesis.add_argument(
         "--interval",

@@ -1,10 +1,12 @@
 """The nemesis: one fault at a time on real node processes, each healed before the next.
 
-Jepsen's nemesis in four moves, on the processes :class:`~workbench.cluster.Cluster`
+Jepsen's nemesis in a few moves, on the processes :class:`~workbench.cluster.Cluster`
 started:
 
 * ``kill``: ``kill -9`` the leader (it loses everything it held in memory), and start it
   again on the same port ``down`` seconds later;
+* ``kill-follower``: the same to a follower (not among the default moves, which v2.2's
+  measurements used; a v3.0 follower must keep on disk every entry it acknowledged);
 * ``pause``: ``SIGSTOP`` a follower, and ``SIGCONT`` it ``down`` seconds later: it misses
   whatever happened meanwhile, and then carries on as if nothing had;
 * ``pause-leader``: the same to the leader: the others elect another, and the old one wakes
@@ -28,8 +30,12 @@ from dataclasses import dataclass, field
 from workbench.cluster import Cluster
 from workbench.failover import restart
 
-FAULTS = ("kill", "pause", "pause-leader", "restart")
-WHOM = {"kill": "leader", "pause": "follower", "pause-leader": "leader", "restart": None}
+FAULTS = ("kill", "pause", "pause-leader", "restart")  # the default moves
+MOVES = (*FAULTS, "kill-follower")  # every move
+WHOM = {
+    "kill": "leader", "kill-follower": "follower", "pause": "follower", "pause-leader": "leader",
+    "restart": None,
+}  # fmt: skip
 
 
 @dataclass
@@ -39,7 +45,7 @@ class Nemesis:
     faults: tuple[str, ...] = FAULTS
     interval: float = 1.0  # quiet seconds between two faults
     down: float = 2.0  # how long a killed node stays down, or a paused one paused
-    flags: tuple[str, ...] = ()  # the nodes' flags, to start them again with
+    flags: Callable[[str], tuple[str, ...]] = lambda name: ()  # to start NAME again
     started: float = field(default_factory=time.monotonic)
     log: list[str] = field(default_factory=list)
     paused: set[str] = field(default_factory=set)
@@ -82,8 +88,11 @@ class Nemesis:
         wanted = [name for name, role in roles.items() if role is not None and whom in (None, role)]
         return self.rng.choice(sorted(wanted)) if wanted else None
 
-    async def kill(self, name: str, done: Callable[[], bool]) -> None:
-        self.note(f"kill -9 {name} (the leader)")
+    async def kill_follower(self, name: str, done: Callable[[], bool]) -> None:
+        await self.kill(name, done, "a follower")
+
+    async def kill(self, name: str, done: Callable[[], bool], who: str = "the leader") -> None:
+        self.note(f"kill -9 {name} ({who})")
         self.cluster.nodes[name].signal(signal.SIGKILL)
         self.dead.add(name)
         await self.pause_for(self.down, done)
@@ -111,7 +120,7 @@ class Nemesis:
         self.note(f"SIGCONT {name}")
 
     async def start_again(self, name: str) -> None:
-        await restart(self.cluster, name, *self.flags)
+        await restart(self.cluster, name, *self.flags(name))
         self.dead.discard(name)
         self.note(f"{name} started again")
 

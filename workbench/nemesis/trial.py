@@ -4,8 +4,13 @@
 2. run ``ddb workload``'s clients for ``time`` seconds while the nemesis does its worst;
 3. heal everything, wait for one leader again and for every node to have caught up;
 4. read every key from every node, one after the other (the history's final reads), and ask
-   each node for its store's digest (``GET /cluster/replication``);
+   each node for its store's digest;
 5. check the history and name what went wrong (:mod:`workbench.nemesis.anomalies`).
+
+What differs per stage (the nodes' flags, when they have caught up, how to read a node's own
+copy and its digest) is the :class:`~workbench.nemesis.stages.StageUnderTest` of the run. A
+run that went wrong keeps its nodes' logs in ``OUT/run-N.logs/`` (and a v3.0 node's log on
+disk in ``OUT/run-N.data/NAME``).
 """
 
 from __future__ import annotations
@@ -13,10 +18,10 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 
@@ -27,6 +32,7 @@ from workbench.history.svg import history_svg
 from workbench.history.workload import Recorder, WorkloadConfig, request, run_workload
 from workbench.nemesis.anomalies import FinalRead, Finding, name_anomalies
 from workbench.nemesis.faults import FAULTS, Nemesis
+from workbench.nemesis.stages import StageUnderTest, under_test
 
 
 @dataclass(frozen=True)
@@ -63,43 +69,28 @@ class TrialResult:
         return sorted({finding.anomaly for finding in self.findings})
 
 
-def node_flags(config: TrialConfig, names: list[str]) -> tuple[str, ...]:
-    if config.election == "quorum":
-        return ("--election", "quorum", "--voters", ",".join(names))
-    return ("--election", config.election)
-
-
-async def replication_of(session: aiohttp.ClientSession, url: str) -> dict[str, Any] | None:
-    """A node's ``GET /cluster/replication``, or None if it does not answer."""
-    try:
-        async with session.get(f"{url}/cluster/replication") as response:
-            return dict(await response.json()) if response.status == 200 else None
-    except (TimeoutError, aiohttp.ClientError, ValueError):
-        return None
-
-
-async def settle(cluster: Cluster, session: aiohttp.ClientSession) -> None:
-    """One leader again, and every node caught up (its one copy taken, or not needed)."""
+async def settle(cluster: Cluster, session: aiohttp.ClientSession, subject: StageUnderTest) -> str:
+    """One leader again, and every node caught up, as the stage says; the leader's name."""
     await cluster.wait_for_agreement(timeout=SETUP)
-
-    async def caught_up() -> bool:
-        views = [await replication_of(session, node.url) for node in cluster.nodes.values()]
-        return all(view is not None and view.get("copied") for view in views)
-
-    await wait_until(caught_up, timeout=SETUP, what="every node to have taken its copy")
+    urls = {name: node.url for name, node in cluster.nodes.items()}
+    what = f"every {subject.stage} node to have caught up with the leader"
+    await wait_until(lambda: subject.caught_up(session, urls), timeout=SETUP, what=what)
+    leader, _ = await cluster.wait_for_agreement(timeout=SETUP)
+    return leader
 
 
 async def final_reads(
     cluster: Cluster, session: aiohttp.ClientSession, recorder: Recorder, keys: list[str],
-    timeout: float, leader: str,
+    timeout: float, leader: str, query: str = "",
 ) -> list[FinalRead]:  # fmt: skip
-    """Read every key from every node, one read at a time, into the history."""
+    """Read every key from every node (its own copy: ``query``), one read at a time, into
+    the history."""
     finals = []
     for name, node in sorted(cluster.nodes.items()):
         process = recorder.new_process()
         for key in keys:
             recorder.record(process, "invoke", "read", key, None)
-            answer = await request(session, "read", node.url, key, None, timeout)
+            answer = await request(session, "read", node.url, key, None, timeout, query)
             recorder.record(process, answer.type, "read", key, answer.value, answer.node,
                             answer.role)  # fmt: skip
             if answer.type != "ok":
@@ -113,13 +104,14 @@ async def final_reads(
 async def run_trial(config: TrialConfig, run: int, seed: int, out: Path) -> TrialResult:
     """One run, from a fresh cluster to a named verdict; every process stopped after."""
     names = [f"n{i}" for i in range(1, config.nodes + 1)]
-    flags = node_flags(config, names)
+    evidence = out / f"run-{run}"  # the nodes' logs and data, kept if the run went wrong
+    subject = under_test(config.stage, config.election, names, evidence.with_suffix(".data"))
     processes = Processes()
-    cluster = Cluster(processes, stage=config.stage)
-    history = out / f"run-{run}.jsonl"
+    cluster = Cluster(processes, stage=subject.stage)
+    history = evidence.with_suffix(".jsonl")
     try:
         await cluster.start_registry()
-        await cluster.start_nodes(names, *flags)
+        await asyncio.gather(*(cluster.start_node(n, 0, *subject.flags(n)) for n in names))
         await cluster.wait_for_agreement(timeout=SETUP)
         workload = WorkloadConfig(
             urls=tuple(cluster.nodes[name].url for name in names),
@@ -127,25 +119,41 @@ async def run_trial(config: TrialConfig, run: int, seed: int, out: Path) -> Tria
             timeout=config.timeout, route=config.route, seed=seed, key_prefix=f"r{run}-",
         )  # fmt: skip
         nemesis = Nemesis(cluster, random.Random(seed), config.faults,
-                          config.interval, config.down, flags)  # fmt: skip
+                          config.interval, config.down, subject.flags)  # fmt: skip
         timeout = aiohttp.ClientTimeout(total=config.timeout)
         with history.open("w", encoding="utf-8") as lines:
             clients = asyncio.create_task(run_workload(workload, lines))
             await nemesis.run(clients.done)
             recorder = await clients
             async with aiohttp.ClientSession(timeout=timeout) as session:
-                await settle(cluster, session)
-                leader, _ = await cluster.wait_for_agreement(timeout=SETUP)
+                leader = await settle(cluster, session, subject)
                 keys = [f"{workload.key_prefix}k{i}" for i in range(config.keys)]
-                finals = await final_reads(cluster, session, recorder, keys, config.timeout, leader)
-                views = {n: await replication_of(session, cluster.nodes[n].url) for n in names}
+                finals = await final_reads(cluster, session, recorder, keys, config.timeout,
+                                           leader, subject.read_query)  # fmt: skip
+                digests = {n: await subject.digest(session, cluster.nodes[n].url) for n in names}
     finally:
         processes.stop_all()
-    digests = {name: None if view is None else view.get("digest") for name, view in views.items()}
-    return judge(config, run, seed, history, recorder, finals, digests, nemesis.log)
+        save_logs(processes, evidence.with_suffix(".logs"))
+    result = judge(config, run, seed, history, recorder, finals, digests, nemesis.log)
+    if result.linearizable and not result.findings:
+        for kept in (".logs", ".data"):
+            shutil.rmtree(evidence.with_suffix(kept), ignore_errors=True)
+    return result
 
 
 # --8<-- [end:run_trial]
+
+
+def save_logs(processes: Processes, where: Path) -> None:
+    """Each process's log (every life of a restarted node, one after the other) in
+    ``where/NAME.log``."""
+    where.mkdir(parents=True, exist_ok=True)
+    for process in processes.started:
+        args = process.args
+        name = args[args.index("--name") + 1] if "--name" in args else "registry"
+        with (where / f"{name}.log").open("a", encoding="utf-8") as log:
+            log.write(f"--- ddb {' '.join(args)} (exit {process.proc.returncode}) ---\n")
+            log.write(process.log + "\n")
 
 
 def judge(
