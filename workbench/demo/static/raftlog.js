@@ -34,8 +34,9 @@ function logRow(log, first, end) {
   });
   row.classList.toggle("leader", log.leader);
   row.classList.toggle("away", !log.live);
-  const role = log.role === null ? "" : ` · ${log.role}, term ${log.term}`;
-  row.append(element("div", { class: "log-name" }, log.name + role));
+  const name = element("div", { class: "log-name" }, log.name);
+  name.append(element("small", {}, log.role === null ? "" : `${log.role}, term ${log.term}`));
+  row.append(name);
   const known = new Map(log.entries.map((entry) => [entry.index, entry]));
   const boxes = element("div", { class: "log-entries" });
   for (let index = first; index <= end; index++) {
