@@ -55,7 +55,7 @@ docs: $(STAMP) tags
 	$(BIN)/mkdocs serve -a 127.0.0.1:8000
 
 ## figures: redraw the simulator's and the checker's diagrams in docs/figures (tests check they are current),
-## and take the dashboard's screenshot (a real demo in Debian's Chromium, driven by Playwright)
+## and take the dashboard's screenshots, v2.1's and v3's (real demos in Debian's Chromium, driven by Playwright)
 figures: $(FULL) tags
 	$(BIN)/python -m workbench.sim.figures
 	$(BIN)/python -m workbench.history.figures

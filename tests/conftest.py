@@ -48,11 +48,13 @@ TIMING = (
     "tests/v2_1_election/test_processes.py",
     "tests/v2_1_election/test_quorum_processes.py",
     "tests/v2_2_replication/test_dashboard_browser.py",
+    "tests/v3_replicated_log/test_dashboard_browser.py",
     "tests/v2_2_replication/test_dashboard_processes.py",
     "tests/workbench/test_nemesis_processes.py",
     "tests/v2_1_election/test_transport.py",
     "tests/v2_1_election/test_walkthrough.py",
     "tests/v2_2_replication/test_processes.py",
+    "tests/v3_replicated_log/test_dashboard_processes.py",
     "tests/workbench/test_workload_processes.py",
 )
 

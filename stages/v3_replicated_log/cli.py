@@ -27,12 +27,10 @@ from stages.v3_replicated_log.messages import MAX_DATA
 from stages.v3_replicated_log.node import create_raft_app
 from stages.v3_replicated_log.wal import WALCorrupt, WriteAheadLog
 from stages.v3_replicated_log.wal_cli import register as register_wal
-from workbench.demo.dashboard import Stage
-from workbench.demo.election import ElectionWatch, look_at_election
+from workbench.demo.raftlog import RAFT_LOG_STAGE
 from workbench.demo.run import run_demo
 
 MAX_VALUE_BYTES = 2048  # in base64, with its key and client, a command fits in MAX_DATA
-RAFT_STAGE = Stage("v3", ElectionWatch, look_at_election)  # the dashboard: the election's view
 
 
 def add_raft_arguments(parser: argparse.ArgumentParser) -> None:
@@ -122,7 +120,7 @@ def run_v3_demo(args: argparse.Namespace) -> int:
     nodes = demo_nodes(args)
     root = args.data_dir or Path(tempfile.mkdtemp(prefix="ddb-v3-demo-"))
     voters = ("--voters", ",".join(node.name for node in nodes))
-    dashboard = demo_dashboard(args, RAFT_STAGE)
+    dashboard = demo_dashboard(args, RAFT_LOG_STAGE)  # the election, and each log
 
     def data_dir(name: str) -> tuple[str, ...]:
         return ("--data-dir", str(root / name))
@@ -151,7 +149,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "demo",
         help="run a registry and three v3.0 nodes on loopback",
         description="Start a registry and N v3.0 nodes (all voters) as child processes on "
-        "127.0.0.1, and the election's dashboard; Ctrl-C stops them all.",
+        "127.0.0.1, and a dashboard of the election and of each node's log; Ctrl-C stops them all.",
     )
     add_demo_arguments(demo)
     demo.add_argument(

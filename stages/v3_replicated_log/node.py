@@ -10,7 +10,8 @@ Routes added to the v2.1 node::
 
     POST /cluster/{type}    append_entries, append_entries_reply, request_vote, vote
     GET  /cluster/log       {"name", "role", "term", "leader", "last_index", "commit",
-                             "applied", "keys"}
+                             "applied", "keys", "entries": [{"index", "term", "command"}]}
+                            (the last LAST_ENTRIES entries; a command as "put k" or "no-op")
 
 and the ``/kv`` routes are v1's, with v3.0's meaning::
 
@@ -38,14 +39,17 @@ from stages.v2_registry.node import NodeConfig
 from stages.v3_replicated_log.backend import RaftKV
 from stages.v3_replicated_log.driver import RaftDriver
 from stages.v3_replicated_log.headers import raft_headers
+from stages.v3_replicated_log.kv import Command, InvalidCommand
 from stages.v3_replicated_log.machine import NodeMachine
-from stages.v3_replicated_log.messages import MAX_BATCH, MAX_DATA
+from stages.v3_replicated_log.messages import MAX_BATCH, MAX_DATA, Entry
 from stages.v3_replicated_log.readindex import ReadIndexCore
 from stages.v3_replicated_log.storage import LogStorage
 
 # An AppendEntries carries up to MAX_BATCH entries, each a JSON string inside JSON (every
 # quote escaped: twice its length at most), and a little more.
 MAX_MESSAGE_BYTES = MAX_BATCH * (2 * MAX_DATA + 128) + 64 * 1024
+LAST_ENTRIES = 8  # /cluster/log shows this many of the last entries (the dashboard draws them)
+SHOWN_KEY = 24  # characters of a key in an entry's short description
 
 
 def raft_driver(app: web.Application) -> RaftDriver:
@@ -101,14 +105,31 @@ async def get_log(request: web.Request) -> web.Response:
     """``GET /cluster/log``: this node's log and state machine in short."""
     driver = raft_driver(request.app)
     core = driver.core
+    last = core.log.last_index
     body = {
         "name": core.name,
         "role": core.role.value,
         "term": core.term,
         "leader": core.leader,
-        "last_index": core.log.last_index,
+        "last_index": last,
         "commit": core.commit_index,
         "applied": driver.machine.applied,
         "keys": await request.app[BACKEND].count(),
+        "entries": [
+            {"index": entry.index, "term": entry.term, "command": describe(entry)}
+            for entry in core.log.slice(max(1, last - LAST_ENTRIES + 1), last)
+        ],
     }
     return web.json_response(body)
+
+
+def describe(entry: Entry) -> str:
+    """An entry's command in a few words: ``put greeting``, or ``no-op`` for a new leader's."""
+    if entry.data is None:
+        return "no-op"
+    try:
+        command = Command.from_data(entry.data)
+    except InvalidCommand:
+        return "not a command"
+    key = command.key if len(command.key) <= SHOWN_KEY else command.key[: SHOWN_KEY - 1] + "…"
+    return f"{command.op} {key}"

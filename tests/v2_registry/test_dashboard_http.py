@@ -7,6 +7,7 @@ restart act on real process states; there is no registry, so nobody is registere
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 
@@ -138,9 +139,12 @@ async def test_the_event_stream_starts_with_the_whole_state(client) -> None:
 
 async def test_the_page_and_its_files_are_served(client) -> None:
     page = await client.get("/")
-    assert page.status == 200 and '<table id="nodes">' in await page.text()
-    for name in ("dashboard.js", "dashboard.css"):
-        assert (await client.get(f"/static/{name}")).status == 200
+    text = await page.text()
+    assert page.status == 200 and '<table id="nodes">' in text
+    files = re.findall(r'(?:src|href)="(/static/[^"]+)"', text)
+    assert sorted(files) == ["/static/dashboard.css", "/static/dashboard.js", "/static/raftlog.js"]
+    for path in files:
+        assert (await client.get(path)).status == 200
 
 
 async def test_another_web_site_cannot_act_on_the_demo(client, supervisor) -> None:

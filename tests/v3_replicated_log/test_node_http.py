@@ -12,6 +12,7 @@ from stages.v1_kv.client import KVClient
 from stages.v2_1_election.core import HardState
 from stages.v2_registry.server import RegistryConfig, create_registry_app
 from stages.v3_replicated_log.messages import Entry
+from stages.v3_replicated_log.node import LAST_ENTRIES, SHOWN_KEY
 from stages.v3_replicated_log.storage import MemoryStorage
 from tests.v3_replicated_log.nodes import Nodes, nodes_of
 from workbench.harness import wait_until
@@ -94,6 +95,38 @@ async def test_a_retried_write_with_the_same_client_and_seq_is_applied_once(
     await client.put("/kv/k", data=b"c", headers={"X-Client-Id": "c1", "X-Client-Seq": "2"})
     older = await client.put("/kv/k", data=b"a", headers=who)  # after a newer one: a mistake
     assert older.status == 409 and (await older.json())["error"]["code"] == "stale_sequence"
+
+
+async def test_cluster_log_shows_the_last_entries_with_their_terms_and_commands(
+    three: Nodes,
+) -> None:
+    leader = await three.agree()
+    client = three.clients[leader]
+    short = await (await client.get("/cluster/log")).json()
+    indexes = [entry["index"] for entry in short["entries"]]
+    assert indexes == list(range(1, short["last_index"] + 1))  # fewer than LAST_ENTRIES: all
+    assert short["entries"][-1] == {"index": indexes[-1], "term": short["term"], "command": "no-op"}
+
+    long_key = "k" * (SHOWN_KEY + 10)
+    for i in range(LAST_ENTRIES):
+        await client.put(f"/kv/k{i}", data=b"v")
+    await client.delete("/kv/k0")
+    await client.put(f"/kv/{long_key}", data=b"v")
+    body = await (await client.get("/cluster/log")).json()
+    last = body["last_index"]
+    indexes = [entry["index"] for entry in body["entries"]]
+    assert indexes == list(range(last - LAST_ENTRIES + 1, last + 1))  # the last LAST_ENTRIES
+    assert {entry["term"] for entry in body["entries"]} == {body["term"]}
+    shown = [entry["command"] for entry in body["entries"][-3:]]
+    assert shown == ["put k7", "delete k0", f"put {long_key[: SHOWN_KEY - 1]}…"]
+
+    follower = three.follower(leader)
+
+    async def same_entries() -> bool:
+        theirs = await (await three.clients[follower].get("/cluster/log")).json()
+        return theirs["entries"] == body["entries"] and theirs["commit"] == last
+
+    await wait_until(same_entries, timeout=5, what=f"{follower} to hold the leader's entries")
 
 
 async def test_delete_is_204_then_404(three: Nodes) -> None:

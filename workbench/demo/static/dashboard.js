@@ -15,6 +15,7 @@ let events = [];    // every event since the page (re)connected
 let fresh = true;   // the next message is a whole state, after a (re)connection
 // Stages whose leader copies writes to the followers: the panel shows every node's copy.
 const REPLICATED = new Set(["v2.2"]);
+const LOGGED = new Set(["v3"]); // stages whose nodes keep a log: raftlog.js draws it
 let shownKey = null; // the key whose copies the panel shows (and asks again at each draw)
 let asking = false;  // a question about the copies is in flight
 
@@ -60,6 +61,7 @@ function draw() {
   document.body.classList.toggle("no-election", !election);
   $("#stage").textContent = `stage ${cluster.stage}`;
   document.body.classList.toggle("replicated", REPLICATED.has(cluster.stage));
+  document.body.classList.toggle("logged", LOGGED.has(cluster.stage));
   drawNodes();
   drawRegistry();
   drawKvChoices();
