@@ -204,8 +204,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     """Add ``lab`` to the ``ddb`` command."""
     lab = commands.add_parser(
         "lab",
-        help="a v2.1 cluster on a real network of namespaces, to cut and heal (needs root)",
-        description="Run a registry and v2.1 nodes, each on its own host: a Linux network "
+        help="a v2.1 or v3 cluster on a real network of namespaces, to cut and heal (needs root)",
+        description="Run a registry and v2.1 (or v3) nodes, each on its own host: a Linux network "
         "namespace with its own address on 10.77.0.0/24, joined by a bridge that nothing "
         "outside the lab can reach. Cut the network in two, heal it, and watch each side. "
         "Everything the lab makes is named ddbl-LAB-...; it needs root.",

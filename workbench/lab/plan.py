@@ -198,6 +198,7 @@ def heal_commands(plan: Plan) -> list[Command]:
     return [["ip", "link", "set", h.veth, "master", plan.bridge_a] for h in plan.hosts]
 
 
+# --8<-- [start:client]
 def client_commands(plan: Plan) -> list[Command]:
     """The client host: eth0 on bridge a (a host like the others), and eth1 on bridge b,
     with the same MAC address, so a node answers it on whichever bridge the node is.
@@ -223,6 +224,9 @@ def client_routes(plan: Plan, side_b: list[str]) -> list[Command]:
          "eth1" if node.name in side_b else "eth0", "src", client.address]
         for node in plan.nodes
     ]  # fmt: skip
+
+
+# --8<-- [end:client]
 
 
 # --8<-- [end:commands]
