@@ -54,7 +54,8 @@ LIVE = {
     "tests/v2_1_election/test_dashboard_processes.py",
     r"127\.0\.0\.1:(?!8080\b)\d+": "a node's address: tests/v2_registry/test_processes.py, "
     "tests/v3_replicated_log/test_node_http.py and test_processes.py",
-    r"^ddb lab ": "needs root and a lab of real processes: tests/v2_1_election/test_lab.py",
+    r"^ddb lab ": "needs root and a lab of real processes: tests/v2_1_election/test_lab.py, "
+    "tests/v3_replicated_log/test_lab.py (v3 nodes and a workload)",
 }
 # The server each page's commands talk to (on 8080 in the docs).
 SERVERS = {

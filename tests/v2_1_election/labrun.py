@@ -15,6 +15,7 @@ import re
 import secrets
 import shutil
 import subprocess
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -25,6 +26,7 @@ from stages.v2_registry.auth import CLUSTER_TOKEN_ENV
 from workbench.harness import SETUP, wait_until
 from workbench.lab import netns
 from workbench.lab.lab import (
+    add_client,
     add_host,
     build,
     claim,
@@ -71,11 +73,21 @@ class LabRun:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.files: list[IO[Any]] = []
 
-    def up(self, *flags: str) -> None:
-        """Build the hosts, start the registry, then every node with the election ``flags``."""
+    def up(
+        self,
+        *flags: str,
+        stage: str = "v2.1",
+        node_flags: Callable[[str], tuple[str, ...]] = lambda name: (),
+    ) -> None:
+        """Build the hosts, start the registry, then every node with the election ``flags``
+        (and its own ``node_flags``); a v3 lab gets the client host too."""
         claim(self.plan)
         build(self.plan, say=print)
-        self.processes = start_cluster(self.plan, list(flags), self.env, SETUP, self._log_file)
+        if stage == "v3":
+            add_client(self.plan)
+        self.processes = start_cluster(
+            self.plan, list(flags), self.env, SETUP, self._log_file, stage, node_flags
+        )
 
     def _log_file(self, host: Host) -> IO[Any]:
         """The host's log file; the child writes to it, we close our copy at the end."""

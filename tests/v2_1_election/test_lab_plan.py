@@ -7,11 +7,15 @@ import pytest
 from stages.cli import main
 from workbench.lab import netns
 from workbench.lab.plan import (
+    CLIENT,
+    CLIENT_MAC,
     IFNAME_MAX,
     LabError,
     bridge_commands,
     check_partition,
     claim_commands,
+    client_commands,
+    client_routes,
     heal_commands,
     host,
     host_commands,
@@ -159,7 +163,14 @@ def test_without_root_every_lab_command_says_why_in_one_line_and_exits_1(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(netns.os, "geteuid", lambda: 1000)
-    for command in (["up"], ["partition", "n1", "n2"], ["heal"], ["status"], ["down"]):
+    for command in (
+        ["up"],
+        ["partition", "n1", "n2"],
+        ["heal"],
+        ["status"],
+        ["workload"],
+        ["down"],
+    ):
         assert main(["lab", *command]) == 1
         assert capsys.readouterr().err == (
             "ddb: error: ddb lab needs root, to make network namespaces and links: run it as root\n"
@@ -172,3 +183,44 @@ def test_election_flags_the_node_would_refuse_are_refused_before_anything_is_bui
     monkeypatch.setattr(netns, "check_can_run", lambda: None)
     assert main(["lab", "up", "--election", "quorum", "--leader-timeout", "1"]) == 1
     assert "--leader-timeout is not a setting of quorum" in capsys.readouterr().err
+
+
+def test_v3_nodes_refuse_an_election_and_bully_timings_before_anything_is_built(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(netns, "check_can_run", lambda: None)
+    assert main(["lab", "up", "--stage", "v3", "--election", "quorum"]) == 1
+    assert "--election: a v3 node always runs majority vote" in capsys.readouterr().err
+    assert main(["lab", "up", "--stage", "v3", "--answer-timeout", "1"]) == 1
+    assert "--answer-timeout: a v3 node always runs majority vote" in capsys.readouterr().err
+
+
+def test_a_v3_node_is_started_like_a_v2_1_node_with_its_own_flags() -> None:
+    lab = plan("demo", 1)
+    command = node_command(lab, lab.nodes[0], ["--voters", "n1", "--data-dir", "/d/n1"], "v3")
+    assert command[:2] == ["v3", "node"] and command[-4:] == [
+        "--voters",
+        "n1",
+        "--data-dir",
+        "/d/n1",
+    ]
+
+
+def test_the_client_host_has_a_leg_on_each_bridge_both_with_one_mac_address() -> None:
+    lab = plan("abcdef", 3)
+    client = host("abcdef", CLIENT)
+    commands = client_commands(lab)
+    assert commands[:8] == host_commands(lab, client)  # eth0 on bridge a, with .100
+    assert client.address == "10.77.0.100"
+    assert ["ip", "link", "set", "ddbl-abcdef-clb", "master", "ddbl-abcdef-b"] in commands
+    macs = {c[5]: c[7] for c in commands if "address" in c}  # ip -n NS link set ETH address MAC
+    assert macs == {"eth0": CLIENT_MAC, "eth1": CLIENT_MAC}
+    assert max(len(c[3]) for c in commands if c[:3] == ["ip", "link", "add"]) <= IFNAME_MAX
+    assert not [c for c in commands if "forwarding" in " ".join(c) or "default" in c]
+
+
+def test_the_client_reaches_each_node_through_the_leg_on_its_side() -> None:
+    lab = plan("demo", 3)
+    via = {c[5]: c[7] for c in client_routes(lab, ["n3"])}
+    assert via == {"10.77.0.11/32": "eth0", "10.77.0.12/32": "eth0", "10.77.0.13/32": "eth1"}
+    assert {c[7] for c in client_routes(lab, [])} == {"eth0"}  # healed

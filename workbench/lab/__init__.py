@@ -1,4 +1,4 @@
-"""A lab: a cluster of real nodes (today, v2.1's) on a network of Linux namespaces (as root).
+"""A lab: a cluster of real nodes (v2.1's or v3's) on a network of Linux namespaces (as root).
 
 * :mod:`~workbench.lab.plan`: names, addresses and ``ip`` commands (pure).
 * :mod:`~workbench.lab.netns`: runs ``ip``, finds and removes what exists.

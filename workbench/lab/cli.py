@@ -1,4 +1,4 @@
-"""``ddb lab up|partition|heal|status|down``: a v2.1 cluster on a real network, as root.
+"""``ddb lab up|partition|heal|status|down``: a v2.1 or v3 cluster on a real network, as root.
 
 ``up`` stays in the foreground, like ``ddb v2.1 demo``: the hosts' logs interleave on its
 terminal, and Ctrl-C removes the whole lab. The other commands work from any terminal,
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shutil
 import signal
 import sys
 import time
@@ -25,6 +26,7 @@ from stages.v2_1_election.majority import numbered_voters
 from stages.v2_registry.auth import CLUSTER_TOKEN_ENV, Secret, token_from
 from workbench.lab import netns
 from workbench.lab.lab import (
+    add_client,
     build,
     check_free,
     claim,
@@ -34,6 +36,7 @@ from workbench.lab.lab import (
     partition,
     start_cluster,
     views,
+    workload,
 )
 from workbench.lab.plan import (
     MAX_NODES,
@@ -42,12 +45,16 @@ from workbench.lab.plan import (
     parse_side,
     plan,
 )
+from workbench.nemesis.stages import ReplicatedLog
 
 SETUP = 20.0  # seconds the registry, then the first node, get to start
 
 
 def election_flags(args: argparse.Namespace) -> list[str]:
     """The nodes' election flags; ConfigError if the node would refuse them."""
+    if args.stage == "v3":
+        return v3_flags(args)
+    args.election = args.election or "bully"
     voters = numbered_voters(args.nodes)  # every node of the lab, n1 ... nN
     args.voters = voters if args.election == "quorum" else None
     args.cluster_size, args.non_voter, args.data_dir, args.name = None, False, None, "n1"
@@ -56,6 +63,20 @@ def election_flags(args: argparse.Namespace) -> list[str]:
     if args.voters is not None:
         flags += ["--voters", str(voters)]
     for setting in TIMINGS:
+        if getattr(args, setting) is not None:
+            flags += [f"--{setting.replace('_', '-')}", str(getattr(args, setting))]
+    return flags
+
+
+def v3_flags(args: argparse.Namespace) -> list[str]:
+    """A v3 node's timings (its voters and data folder: :class:`ReplicatedLog`'s flags)."""
+    for setting in ("election", "leader_timeout", "answer_timeout", "victory_timeout"):
+        if getattr(args, setting) is not None:
+            flag = f"--{setting.replace('_', '-')}"
+            raise ConfigError(f"{flag}: a v3 node always runs majority vote; its timings are "
+                              "--heartbeat-interval and --election-timeout")  # fmt: skip
+    flags = []
+    for setting in ("heartbeat_interval", "election_timeout"):
         if getattr(args, setting) is not None:
             flags += [f"--{setting.replace('_', '-')}", str(getattr(args, setting))]
     return flags
@@ -93,7 +114,15 @@ def run_up(args: argparse.Namespace) -> int:
         if fresh:
             print("cluster token: a fresh random one (choose it with DDB_CLUSTER_TOKEN)")
         build(lab)
-        children = start_cluster(lab, flags, env, SETUP)
+        names = [node.name for node in lab.nodes]
+        v3 = ReplicatedLog(tuple(names), netns.data_path(lab.lab))  # used for --stage v3 only
+        if args.stage == "v3":
+            shutil.rmtree(v3.data, ignore_errors=True)  # a crashed run's logs: start afresh
+            client = add_client(lab)
+            print(f"  {client.name:<4} {client.address:<11} namespace {client.namespace:<14} "
+                  "on both bridges: 'ddb lab workload' runs there")  # fmt: skip
+        node_flags = v3.flags if args.stage == "v3" else lambda name: ()
+        children = start_cluster(lab, flags, env, SETUP, stage=args.stage, node_flags=node_flags)
         starting = False
         for each in lab.hosts:
             pid = children[each.name].pid
@@ -134,6 +163,8 @@ def with_lab(args: argparse.Namespace, action: str) -> int:
             partition(lab, args.side_a, args.side_b)
             side_a = ", ".join([*args.side_a, "reg"])
             print(f"lab {lab.lab} partitioned at {now()}: {side_a} | {', '.join(args.side_b)}")
+        elif action == "workload":
+            return workload(lab, args.options[1:] if args.options[:1] == ["--"] else args.options)
         elif action == "heal":
             heal(lab)
             print(f"lab {lab.lab} healed at {now()}: every host on {lab.bridge_a}")
@@ -173,8 +204,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     """Add ``lab`` to the ``ddb`` command."""
     lab = commands.add_parser(
         "lab",
-        help="a v2.1 cluster on a real network of namespaces, to cut and heal (needs root)",
-        description="Run a registry and v2.1 nodes, each on its own host: a Linux network "
+        help="a v2.1 or v3 cluster on a real network of namespaces, to cut and heal (needs root)",
+        description="Run a registry and v2.1 (or v3) nodes, each on its own host: a Linux network "
         "namespace with its own address on 10.77.0.0/24, joined by a bridge that nothing "
         "outside the lab can reach. Cut the network in two, heal it, and watch each side. "
         "Everything the lab makes is named ddbl-LAB-...; it needs root.",
@@ -199,11 +230,18 @@ def register(commands: argparse._SubParsersAction) -> None:
         help=f"how many nodes, n1 to n{MAX_NODES} (default: %(default)s)",
     )
     up.add_argument(
+        "--stage",
+        choices=("v2.1", "v3"),
+        default="v2.1",
+        help="the nodes: v2.1's elections, or v3's replicated log, with every node of the lab "
+        "a voter, each node's log in a temporary folder that 'down' removes, and a client host "
+        "on both sides of any partition, for 'ddb lab workload' (default: %(default)s)",
+    )
+    up.add_argument(
         "--election",
         choices=sorted(ALGORITHMS),
-        default="bully",
-        help="the nodes' election; with quorum, every node of the lab is a voter "
-        "(default: %(default)s)",
+        help="v2.1: the nodes' election; with quorum, every node of the lab is a voter "
+        "(default: bully)",
     )
     up.add_argument(
         "--cluster-token",
@@ -226,6 +264,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     cut.add_argument("side_a", type=side, metavar="SIDE_A", help="nodes, e.g. n1,n2")
     cut.add_argument("side_b", type=side, metavar="SIDE_B", help="nodes, e.g. n3,n4,n5")
     cut.set_defaults(func=lambda args: with_lab(args, "partition"))
+    load = sub.add_parser(
+        "workload",
+        parents=[named],
+        help="v3: run 'ddb workload' against every node, from the client host",
+        description="Run 'ddb workload URL...' with every node's URL on the client host of a "
+        "v3 lab, which reaches both sides of a partition; OPTIONS go to it as they are.",
+    )
+    load.add_argument("options", nargs=argparse.REMAINDER, metavar="-- OPTIONS",
+                      help="ddb workload's options, such as -- --time 20 --check")  # fmt: skip
+    load.set_defaults(func=lambda args: with_lab(args, "workload"))
     sub.add_parser(
         "heal", parents=[named], help="join the two sides again", description="End a partition."
     ).set_defaults(func=lambda args: with_lab(args, "heal"))

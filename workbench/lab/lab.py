@@ -19,12 +19,15 @@ from typing import IO, Any
 from stages.v2_registry.listing import format_table
 from workbench.lab import netns
 from workbench.lab.plan import (
+    CLIENT,
     HOST_NAME,
     Host,
     LabError,
     Plan,
     bridge_commands,
     claim_commands,
+    client_commands,
+    client_routes,
     heal_commands,
     host,
     host_commands,
@@ -111,12 +114,33 @@ def start(
 # --8<-- [end:build]
 
 
+def add_client(plan: Plan) -> Host:
+    """The client host, on both bridges: a workload there reaches each side of a cut."""
+    netns.run_all(client_commands(plan))
+    return host(plan.lab, CLIENT)
+
+
+def has_client(plan: Plan) -> bool:
+    return host(plan.lab, CLIENT).namespace in netns.namespaces()
+
+
+def workload(plan: Plan, options: list[str]) -> int:
+    """``ddb workload`` with every node's URL and ``options``, run on the client host."""
+    if not has_client(plan):
+        raise LabError(f"lab {plan.lab} has no client host ('ddb lab up --stage v3' makes one)")
+    urls = [node_url(node) for node in plan.nodes]
+    command = [sys.executable, "-m", "stages", "workload", *urls, *options]
+    where = host(plan.lab, CLIENT).namespace
+    return subprocess.run(netns.in_namespace(where, command), check=False).returncode
+
+
 def partition(plan: Plan, side_a: list[str], side_b: list[str]) -> None:
-    netns.run_all(partition_commands(plan, side_a, side_b))
+    routes = client_routes(plan, side_b) if has_client(plan) else []
+    netns.run_all([*partition_commands(plan, side_a, side_b), *routes])
 
 
 def heal(plan: Plan) -> None:
-    netns.run_all(heal_commands(plan))
+    netns.run_all([*heal_commands(plan), *(client_routes(plan, []) if has_client(plan) else [])])
 
 
 def found_plan(lab: str) -> Plan:
@@ -206,15 +230,21 @@ def start_cluster(
     env: dict[str, str],
     timeout: float,
     log: Callable[[Host], IO[Any] | None] = lambda host: None,
+    stage: str = "v2.1",
+    node_flags: Callable[[str], tuple[str, ...]] = lambda name: (),
 ) -> dict[str, subprocess.Popen[bytes]]:
     """The registry; then the highest node alone, until it leads (Bully) or answers; then
     the others. So Bully's leader is the highest node on every run, however busy the machine:
-    a node that joins a cluster with a leader follows it (leadership is sticky)."""
+    a node that joins a cluster with a leader follows it (leadership is sticky).
+
+    ``stage`` is ``v2.1`` or ``v3``; ``node_flags(name)``: one node's own flags (a v3 node's
+    ``--data-dir``)."""
     started = {"reg": start(plan.registry, registry_command(plan), env, log(plan.registry))}
     wait_answers(plan.registry, f"{plan.registry_url}/health", timeout)
-    bully = "quorum" not in election
+    bully = "bully" in election
     for node in sorted(plan.nodes, key=lambda node: node.name, reverse=True):
-        started[node.name] = start(node, node_command(plan, node, election), env, log(node))
+        command = node_command(plan, node, [*election, *node_flags(node.name)], stage)
+        started[node.name] = start(node, command, env, log(node))
         if len(started) == 2:
             wait_answers(node, f"{node_url(node)}/cluster/status", timeout,
                          lambda body: not bully or body["role"] == "leader")  # fmt: skip

@@ -70,6 +70,11 @@ def lock_path(lab: str) -> Path:
     return folder / f"{PREFIX}{lab}.lock"
 
 
+def data_path(lab: str) -> Path:
+    """Where a v3 lab's nodes keep their logs, one folder each; removed with the lab."""
+    return Path(tempfile.gettempdir()) / f"{PREFIX}{lab}-data"
+
+
 @contextlib.contextmanager
 def lock(lab: str) -> Iterator[None]:
     """Held while a run looks for a lab's leftovers, removes them and claims the lab, so
@@ -175,6 +180,8 @@ def remove(lab: str | None, say: Callable[[str], None] = print) -> list[str]:
     for ns in spaces:
         if _quietly(["ip", "netns", "del", ns]):
             removed.append(ns)
+    for data in data_path(lab or "*").parent.glob(data_path(lab or "*").name):
+        shutil.rmtree(data, ignore_errors=True)  # the nodes' logs: ended with their nodes
     if removed:
         named = ", ".join(spaces or found)  # the hosts; or, with no host left, the links
         say(f"removed {len(spaces)} namespaces and {len(found)} links: {named}")

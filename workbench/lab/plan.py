@@ -29,7 +29,9 @@ REGISTRY_PORT = 8080
 NODE_PORT = 8050
 MAX_NODES = 9  # n1 to n9: the names sort as they rank
 LAB_NAME = re.compile(r"[a-z0-9]{1,6}")  # PREFIX + lab + "-" + host fits in 15 characters
-HOST_NAME = re.compile(r"reg|[nx][1-9]")  # the registry, nodes, and extra hosts (x1, ...)
+HOST_NAME = re.compile(r"reg|cl|[nx][1-9]")  # the registry, the client, nodes, extra hosts
+CLIENT = "cl"  # a host with a leg on each bridge, to run a workload against both sides
+CLIENT_MAC = "02:dd:b0:00:00:64"  # both legs: a node's cached address for it stays right
 IFNAME_MAX = 15  # Linux's limit on a link's name (IFNAMSIZ - 1)
 # --8<-- [end:names]
 
@@ -72,10 +74,11 @@ def bridge_a_of(lab: str) -> str:
 
 # --8<-- [start:host]
 def host(lab: str, name: str) -> Host:
-    """Where a host lives: the registry at .2, node n<i> at .1<i>, extra host x<i> at .10<i>."""
+    """Where a host lives: the registry at .2, node n<i> at .1<i>, the client at .100, extra
+    host x<i> at .10<i>."""
     if not HOST_NAME.fullmatch(name):
-        raise LabError(f"{name!r}: a host is reg, n1 to n9, or x1 to x9")
-    number = {"r": 2, "n": 10, "x": 100}[name[0]] + (int(name[1:]) if name[0] != "r" else 0)
+        raise LabError(f"{name!r}: a host is reg, cl, n1 to n9, or x1 to x9")
+    number = {"reg": 2, CLIENT: 100}.get(name) or {"n": 10, "x": 100}[name[0]] + int(name[1:])
     full = f"{prefix_of(check_lab_name(lab))}{name}"
     assert len(full) <= IFNAME_MAX, full
     return Host(name, f"{SUBNET}.{number}", namespace=full, veth=full)
@@ -195,6 +198,37 @@ def heal_commands(plan: Plan) -> list[Command]:
     return [["ip", "link", "set", h.veth, "master", plan.bridge_a] for h in plan.hosts]
 
 
+# --8<-- [start:client]
+def client_commands(plan: Plan) -> list[Command]:
+    """The client host: eth0 on bridge a (a host like the others), and eth1 on bridge b,
+    with the same MAC address, so a node answers it on whichever bridge the node is.
+    It forwards nothing (a new namespace never does): it does not heal a partition."""
+    client = host(plan.lab, CLIENT)
+    ns, leg_b = client.namespace, f"{client.veth}b"
+    return [
+        *host_commands(plan, client),
+        ["ip", "link", "add", leg_b, "type", "veth", "peer", "name", "eth1", "netns", ns],
+        ["ip", "link", "set", leg_b, "addrgenmode", "none"],
+        ["ip", "link", "set", leg_b, "master", plan.bridge_b],
+        ["ip", "link", "set", leg_b, "up"],
+        *(["ip", "-n", ns, "link", "set", eth, "address", CLIENT_MAC] for eth in ("eth0", "eth1")),
+        ["ip", "-n", ns, "link", "set", "eth1", "up"],
+    ]
+
+
+def client_routes(plan: Plan, side_b: list[str]) -> list[Command]:
+    """The client reaches each node of side b through eth1, every other node through eth0."""
+    client = host(plan.lab, CLIENT)
+    return [
+        ["ip", "-n", client.namespace, "route", "replace", f"{node.address}/32", "dev",
+         "eth1" if node.name in side_b else "eth0", "src", client.address]
+        for node in plan.nodes
+    ]  # fmt: skip
+
+
+# --8<-- [end:client]
+
+
 # --8<-- [end:commands]
 
 
@@ -231,10 +265,11 @@ def registry_command(plan: Plan) -> Command:
     return ["v2", "registry", "--host", plan.registry.address, "--port", str(REGISTRY_PORT)]
 
 
-def node_command(plan: Plan, node: Host, election: list[str]) -> Command:
-    """A v2.1 node on its own address, which it also advertises: the others reach it there."""
+def node_command(plan: Plan, node: Host, election: list[str], stage: str = "v2.1") -> Command:
+    """A v2.1 (or v3) node on its own address, which it also advertises: the others reach
+    it there."""
     return [
-        "v2.1", "node", "-ra", plan.registry_url, "--name", node.name,
+        stage, "node", "-ra", plan.registry_url, "--name", node.name,
         "--host", node.address, "--advertise-host", node.address, "--port", str(NODE_PORT),
         *election,
     ]  # fmt: skip
