@@ -44,6 +44,7 @@ TIMING = (
     "tests/v2_1_election/test_hardening.py",
     "tests/v2_1_election/test_idle.py",
     "tests/v2_1_election/test_lab.py",
+    "tests/v3_replicated_log/test_lab.py",
     "tests/v2_1_election/test_load.py",
     "tests/v2_1_election/test_processes.py",
     "tests/v2_1_election/test_quorum_processes.py",
