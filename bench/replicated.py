@@ -15,7 +15,7 @@ value in base64), so both answer HTTP/1.1 to the same load tool; every request g
 leader. Then each leader is killed with SIGKILL a few times: the time from the kill to the
 first write a survivor acknowledges, and the killed member's time from its restart to
 serving that write from its own state. :mod:`bench.recovery` times a start-up replay
-against the log's length.
+against the log's length, and :mod:`bench.recovery_etcd` an etcd member's on as many puts.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any, ClassVar, TypeVar
 
 import aiohttp
 
-from bench import etcd, recovery
+from bench import etcd, recovery, recovery_etcd
 from bench.kv import LOAD_CORE, SERVER_CORE, have_wrk, run_wrk
 from bench.load import KEY, VALUE, http_load
 from bench.procs import DDB, Group, Service, cpu_seconds, on_core, pinned, shown
@@ -286,6 +286,8 @@ def run(mode: Mode) -> dict[str, Any]:
             runs = measure(mode, systems, leaders, tool)
             kills = {s.label: asyncio.run(kill_trials(s, mode.v3_kills)) for s in systems}
         replay = recovery.run(mode, group, registry.url, Path(tmp) / "replay")
+        if skipped is None:
+            recovery_etcd.alongside(replay, group, Path(tmp) / "etcd-replay", mode.v3_starts)
     commands = [shown(pinned(SERVER_CORE, v3_argv("URL", "NAME", 0, Path("DIR/NAME"))))]
     commands.append("(each member alike, on free loopback ports; etcd's as in part 4)")
     return {

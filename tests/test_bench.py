@@ -2,9 +2,10 @@
 
 ``python -m bench --mode tiny`` does every part in seconds, with a few nodes, one trial and
 KVClient as the load; its figures mean nothing, but every code path that ``make bench`` takes
-runs, the page is written with every section, and every process it started has ended. The
-one thing tiny mode leaves out, ``wrk``, has its own test: the harness drives it and reads its
-figures. With ``CI=true`` nothing here may skip: ``.ci/run`` installs wrk and matplotlib.
+runs, the page is written with every section, and every process it started has ended. What
+tiny mode leaves out has tests of its own: the harness drives ``wrk`` and reads its figures,
+and times etcd's start-up on a log beside ours. With ``CI=true`` nothing here may skip:
+``.ci/run`` installs wrk, etcd and matplotlib.
 """
 
 from __future__ import annotations
@@ -113,3 +114,28 @@ def test_the_harness_drives_wrk_and_reads_its_figures() -> None:
         assert result["requests"] > 0 and result["errors"] == 0 and result["non2xx"] == 0
         assert 0 < result["p50"] <= result["p99"]
     assert children_of(os.getpid()) == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_etcd_recovery_is_timed_on_as_many_puts_and_shown_beside_ours(tmp_path: Path) -> None:
+    """Part 7's etcd column, which tiny mode leaves out: a member is sent the puts, stopped,
+    and timed until it serves the last key again; the recovery table shows it beside ours."""
+    from bench import recovery_etcd
+    from bench.replicated_page import recovery_table
+
+    needs("etcd (Debian's etcd-server)", shutil.which("etcd") is not None)
+    rows = [
+        {"entries": 0, "bytes": 0, "times": [0.5]},
+        {"entries": 300, "bytes": 2**20, "times": [0.7]},
+    ]
+    with Group() as group:
+        recovery_etcd.alongside(rows, group, tmp_path, starts=1)
+        assert all(service.proc.poll() is not None for service in group.services)
+    for row in rows:
+        (took,) = row["etcd"]["times"]
+        assert 0 < took < 60 and row["etcd"]["bytes"] > 0
+    table = recovery_table({"recovery": rows}).splitlines()
+    assert table[0].endswith("| etcd's start-up |")
+    assert table[3].startswith("| 300 | 1.0 MiB | 0.70 s | +0.20 s | 667 ms |")
+    assert table[3].endswith(f" {rows[1]['etcd']['times'][0]:.2f} s |")
