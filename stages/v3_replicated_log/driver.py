@@ -120,7 +120,7 @@ class RaftDriver(ElectionDriver):
                 batch.append(self.readies.get_nowait())
             if self.disk_error is not None:
                 continue  # a node that cannot keep its word says nothing more
-            entries, hard_state, _ = merged(batch)
+            entries, hard_state = merged(batch)
             # The newest commit index, a hint for the next start: a leader learns it from
             # replies, which persist nothing, so the next save carries it along. Never ahead
             # of the log: whatever the core holds is in this batch or saved before it.
@@ -269,17 +269,15 @@ class RaftDriver(ElectionDriver):
         self.log_storage.close()
 
 
-def merged(batch: list[ReadReady]) -> tuple[list[Entry], HardState | None, int | None]:
+def merged(batch: list[ReadReady]) -> tuple[list[Entry], HardState | None]:
     """What a batch of readies persists, as one ``save``: the entries (a later ready's
-    first entry cuts what an earlier one appended from there on), the last hard state,
-    and the last commit index they hand out (a hint for the next start)."""
+    first entry cuts what an earlier one appended from there on) and the last hard state.
+    (The commit index saved beside them is the core's newest: see ``write_ahead``.)"""
     entries: list[Entry] = []
     hard_state: HardState | None = None
-    commit: int | None = None
     for ready in batch:
         if ready.entries:
             first = ready.entries[0].index
             entries = [entry for entry in entries if entry.index < first] + list(ready.entries)
         hard_state = ready.hard_state if ready.hard_state is not None else hard_state
-        commit = ready.committed[-1].index if ready.committed else commit
-    return entries, hard_state, commit
+    return entries, hard_state

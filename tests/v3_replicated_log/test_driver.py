@@ -101,5 +101,5 @@ def test_a_batch_of_readies_is_saved_as_one_with_the_later_entries_winning() -> 
         ready((replaced,), None, committed=(e[1],)),
         ready((), HardState(2, None)),
     ]
-    assert merged(batch) == ([e[0], e[1], replaced], HardState(2, None), 2)
-    assert merged([ready(), ready()]) == ([], None, None)
+    assert merged(batch) == ([e[0], e[1], replaced], HardState(2, None))
+    assert merged([ready(), ready()]) == ([], None)
