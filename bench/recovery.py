@@ -15,6 +15,7 @@ import asyncio
 import statistics
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from stages.v3_replicated_log.wal import FILE_NAME, WriteAheadLog
 BATCH = 64  # entries per record, as a leader saves them under 64 connections
 KEYS = 1_000
 PATIENCE = 120.0
+Ready = Callable[[], Awaitable[bool]]
 
 
 def key(index: int) -> str:
@@ -80,18 +82,27 @@ async def answered(url: str, entries: int) -> bool:
         return False
 
 
-async def start_up(group: Group, registry: str, data: Path, entries: int) -> float:
-    port = free_port()
+async def timed_start(group: Group, argv: list[str], ready: Ready, what: str) -> float:
+    """Start ``argv``; the seconds until ``ready()`` says it serves. Stops it either way."""
     began = time.monotonic()
-    node = group.start(node_argv(registry, port, data))
+    service = group.start(argv)
     try:
-        while not await answered(f"http://127.0.0.1:{port}", entries):
-            if time.monotonic() - began > PATIENCE or node.proc.poll() is not None:
-                raise RuntimeError(f"a node on {entries} entries did not start:\n{node.lines}")
+        while not await ready():
+            if time.monotonic() - began > PATIENCE or service.proc.poll() is not None:
+                raise RuntimeError(f"{what} did not start:\n{service.lines}")
             await asyncio.sleep(0.005)
         return time.monotonic() - began
     finally:
-        node.stop()
+        service.stop()
+
+
+async def start_up(group: Group, registry: str, data: Path, entries: int) -> float:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = node_argv(registry, port, data)
+    return await timed_start(
+        group, argv, lambda: answered(url, entries), f"a node on {entries} entries"
+    )
 
 
 def run(mode: Mode, group: Group, registry: str, root: Path) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from bench import etcd
 from bench.kv import SERVER_CORE
 from bench.load import VALUE
 from bench.procs import Group, pinned
-from bench.recovery import PATIENCE, key
+from bench.recovery import PATIENCE, key, timed_start
 from bench.settings import ETCD_DEFAULT
 
 CONNECTIONS = 64
@@ -74,18 +74,10 @@ async def serves(session: aiohttp.ClientSession, url: str, entries: int) -> bool
 
 async def start_up(group: Group, data: Path, ports: dict[str, tuple[int, int]], n: int) -> float:
     url = f"http://127.0.0.1:{ports[NAME][0]}"
-    began = time.monotonic()
-    service = group.start(member(data, ports))
-    try:
-        timeout = aiohttp.ClientTimeout(total=1)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            while not await serves(session, url, n):
-                if time.monotonic() - began > PATIENCE or service.proc.poll() is not None:
-                    raise RuntimeError(f"etcd on {n} entries did not start:\n{service.lines}")
-                await asyncio.sleep(0.005)
-        return time.monotonic() - began
-    finally:
-        service.stop()
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1)) as session:
+        return await timed_start(
+            group, member(data, ports), lambda: serves(session, url, n), f"etcd on {n} entries"
+        )
 
 
 def directory_size(path: Path) -> int:
