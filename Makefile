@@ -32,9 +32,9 @@ tags: $(STAMP)
 check-releases: tags
 	$(BIN)/python tools/releases.py check
 
-## run: start a registry and three v2.2 nodes on loopback; they elect a leader, which copies every write (Ctrl-C stops them all)
+## run: start a registry and three v3.0 nodes on loopback; they elect a leader by majority vote, and every write is an entry of a replicated log, on each node's disk (Ctrl-C stops them all)
 run: $(STAMP) tags
-	$(BIN)/ddb v2.2 demo --nodes 3
+	$(BIN)/ddb v3 demo --nodes 3
 
 ## test: lint, the whole test suite, and a strict docs build
 test: lint pytest docs-build
