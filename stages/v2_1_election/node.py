@@ -211,11 +211,19 @@ class ElectionDriver:
         """Refresh the peer list more often than the registry heartbeat (every second) does.
 
         An election must know who is out there before its first timeout, so a node
-        looks at the registry twice per leader timeout (``Timings.leader_timeout``).
+        looks at the registry twice per leader timeout (``Timings.leader_timeout``). A
+        list the registry heartbeat fetched less than ``every`` ago counts as such a look:
+        the watch hands it to the core at once and skips its own.
         """
+        membership = self.app[MEMBERSHIP]
         while True:
-            await self.refresh_peers()
-            await asyncio.sleep(every)
+            fetched, now = membership.updated_at, time.monotonic()
+            if fetched is None or now - fetched >= every:
+                await self.refresh_peers()
+                await asyncio.sleep(every)
+            else:  # the heartbeat's look is recent: take it, and look again when it is old
+                self.sync_peers(now)
+                await asyncio.sleep(fetched + every - now)
 
     def tasks(self) -> list[Coroutine[Any, Any, None]]:
         """What runs while the app does: the loop and the peer watch. Override to add more."""
