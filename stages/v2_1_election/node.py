@@ -210,20 +210,18 @@ class ElectionDriver:
     async def watch_peers(self, every: float) -> None:
         """Refresh the peer list more often than the registry heartbeat (every second) does.
 
-        An election must know who is out there before its first timeout, so a node
-        looks at the registry twice per leader timeout (``Timings.leader_timeout``). A
-        list the registry heartbeat fetched less than ``every`` ago counts as such a look:
-        the watch hands it to the core at once and skips its own.
+        An election must know who is out there before its first timeout, so a node looks
+        at the registry twice per leader timeout (``Timings.leader_timeout``); a list the
+        registry heartbeat fetched less than ``every`` ago counts as such a look.
         """
-        membership = self.app[MEMBERSHIP]
         while True:
-            fetched, now = membership.updated_at, time.monotonic()
-            if fetched is None or now - fetched >= every:
+            fetched, now = self.app[MEMBERSHIP].updated_at, time.monotonic()
+            if fetched is not None and now - fetched < every:
+                self.sync_peers(now)  # the heartbeat's look is recent: take it at once,
+                await asyncio.sleep(fetched + every - now)  # and look when it is old
+            else:
                 await self.refresh_peers()
                 await asyncio.sleep(every)
-            else:  # the heartbeat's look is recent: take it, and look again when it is old
-                self.sync_peers(now)
-                await asyncio.sleep(fetched + every - now)
 
     def tasks(self) -> list[Coroutine[Any, Any, None]]:
         """What runs while the app does: the loop and the peer watch. Override to add more."""
