@@ -210,12 +210,18 @@ class ElectionDriver:
     async def watch_peers(self, every: float) -> None:
         """Refresh the peer list more often than the registry heartbeat (every second) does.
 
-        An election must know who is out there before its first timeout, so a node
-        looks at the registry twice per leader timeout (``Timings.leader_timeout``).
+        An election must know who is out there before its first timeout, so a node looks
+        at the registry twice per leader timeout (``Timings.leader_timeout``); a list the
+        registry heartbeat fetched less than ``every`` ago counts as such a look.
         """
         while True:
-            await self.refresh_peers()
-            await asyncio.sleep(every)
+            fetched, now = self.app[MEMBERSHIP].updated_at, time.monotonic()
+            if fetched is not None and now - fetched < every:
+                self.sync_peers(now)  # the heartbeat's look is recent: take it at once,
+                await asyncio.sleep(fetched + every - now)  # and look when it is old
+            else:
+                await self.refresh_peers()
+                await asyncio.sleep(every)
 
     def tasks(self) -> list[Coroutine[Any, Any, None]]:
         """What runs while the app does: the loop and the peer watch. Override to add more."""
