@@ -133,12 +133,12 @@ bottleneck, as here, its requests per second against the bare app tend to the in
 
 The v2.1 node serves `/kv` with the v1 server's own code: the same handlers and middlewares,
 and no token check here, since it runs without one. What it spends beyond them is the rest of
-its process, on the same core as the requests: its election core's tick every 10 ms and its
-renewals with the registry (alone in its cluster, it has no peers to send heartbeats to). That
-is about what part 6 measures for a node at rest, a few percent of a core, and spread over a
-few thousand requests a second it comes to the
-{cpu(r, "v2.1/v1 GET")} and {cpu(r, "v2.1/v1 PUT")} of the v1 server's CPU per request above.
-A node that slept until its next timer instead of ticking would close most of that gap.
+its process, on the same core as the requests: its election loop, which sleeps until its
+core's next deadline, and its renewals with the registry (alone in its cluster, it has no peers
+to send heartbeats to). That is less than part 6 measures for a node at rest, about a percent
+of a core, and spread over a few thousand requests a second it comes to the
+{cpu(r, "v2.1/v1 GET")} and {cpu(r, "v2.1/v1 PUT")} of the v1 server's CPU per request above:
+within the noise of the rounds.
 
 ### Where the time goes
 
