@@ -137,8 +137,7 @@ its process, on the same core as the requests: its election loop, which sleeps u
 core's next deadline, and its renewals with the registry (alone in its cluster, it has no peers
 to send heartbeats to). That is less than part 6 measures for a node at rest, about a percent
 of a core, and spread over a few thousand requests a second it comes to the
-{cpu(r, "v2.1/v1 GET")} and {cpu(r, "v2.1/v1 PUT")} of the v1 server's CPU per request above:
-within the noise of the rounds.
+{cpu(r, "v2.1/v1 GET")} and {cpu(r, "v2.1/v1 PUT")} of the v1 server's CPU per request above.
 
 ### Where the time goes
 
