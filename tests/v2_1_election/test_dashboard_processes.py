@@ -87,6 +87,9 @@ async def test_a_node_added_from_the_api_joins_and_follows_the_leader_it_finds(
     assert demo.stop() == 0
 
 
+# Slow: a quorum demo, two added nodes and a failover. Adding a node from the API is the
+# test above; a non-voter that never campaigns or votes, test_voters.py.
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 async def test_nodes_added_to_a_quorum_demo_are_non_voters_and_the_next_leader_is_a_voter(
     processes: Processes, unused_tcp_port_factory

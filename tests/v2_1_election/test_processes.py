@@ -89,6 +89,9 @@ async def test_a_paused_leader_comes_back_to_one_agreed_leader_at_a_higher_term(
     assert final_term > term
 
 
+# Slow: three failovers in a row. Each one alone, with its bound, is the killed-leader test
+# above (2 and 3 nodes); repeated crashes are the simulator's trials.
+@pytest.mark.slow
 async def test_five_nodes_survive_three_leader_kills_each_time_electing_the_highest_survivor(
     cluster: Cluster,
 ) -> None:
@@ -108,6 +111,9 @@ async def test_five_nodes_survive_three_leader_kills_each_time_electing_the_high
         term = new_term
 
 
+# Slow: two pauses held 1.5 s each. Pausing a real node is also the dashboard's pause test,
+# and pauses under every election checker are the simulator's runs (test_sim_simulator.py).
+@pytest.mark.slow
 async def test_a_paused_follower_comes_back_without_deposing_the_leader(cluster: Cluster) -> None:
     await cluster.start_nodes(["n1", "n2", "n3"])
     leader, term = await cluster.wait_for_agreement(timeout=SETUP)

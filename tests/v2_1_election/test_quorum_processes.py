@@ -55,6 +55,10 @@ async def nobody_leads_for(cluster: Cluster, seconds: float) -> None:
         await asyncio.sleep(0.05)
 
 
+# Slow: five nodes, two failovers and 2 s of watching a minority. A real-process quorum
+# failover within its bound is the stopped-leader test below; that a minority elects
+# nobody and only voters count, the core's tests (test_quorum.py, test_voters.py).
+@pytest.mark.slow
 async def test_a_majority_survives_two_kills_and_a_minority_elects_nobody(
     cluster: Cluster, tmp_path: Path
 ) -> None:
