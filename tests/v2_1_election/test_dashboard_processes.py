@@ -51,7 +51,12 @@ async def test_pause_from_the_api_stops_the_process_and_resume_brings_it_back(
 
 
 @pytest.mark.timeout(90)
-@pytest.mark.parametrize("stop_with", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+# SIGTERM is slow here: the other demo tests end with `demo.stop() == 0`, which is SIGTERM.
+@pytest.mark.parametrize(
+    "stop_with",
+    [pytest.param(signal.SIGTERM, marks=pytest.mark.slow), signal.SIGINT],
+    ids=["SIGTERM", "Ctrl-C"],
+)
 async def test_the_demo_stops_every_child_even_paused_or_killed_ones(
     processes: Processes, unused_tcp_port_factory, stop_with: signal.Signals
 ) -> None:
@@ -124,6 +129,10 @@ async def test_nodes_added_to_a_quorum_demo_are_non_voters_and_the_next_leader_i
     assert demo.stop() == 0
 
 
+# Slow: a demo, a kill and a restart. Kill then restart through the API is
+# tests/v2_registry/test_dashboard_http.py's, in-process; a demo's child killed, the test
+# of the demo stopping every child, above.
+@pytest.mark.slow
 @pytest.mark.timeout(90)
 async def test_a_killed_node_restarted_from_the_api_comes_back_as_a_new_process(
     processes: Processes, unused_tcp_port_factory

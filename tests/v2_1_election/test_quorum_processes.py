@@ -116,6 +116,9 @@ async def test_without_a_data_dir_a_node_warns_that_a_restart_can_break_safety(
     assert await cluster.wait_for_agreement(timeout=SETUP) == ("n1", 1)
 
 
+# Slow: a node started twice. The vote handed out to keep before the reply, and what a
+# restart reads back, are test_quorum.py's (the core and the vote file, on disk).
+@pytest.mark.slow
 async def test_a_node_restarted_with_its_data_dir_keeps_its_term_and_vote(
     cluster: Cluster, tmp_path: Path
 ) -> None:

@@ -28,7 +28,9 @@ class ReplicatedCluster(Cluster):
         return node
 
 
-@pytest.fixture(params=["bully", "quorum"])
+# With quorum the same test is slow (three more processes, a second election to wait for):
+# v2.2 over majority vote is test_node_http.py's, in-process, with both elections.
+@pytest.fixture(params=["bully", pytest.param("quorum", marks=pytest.mark.slow)])
 async def three(processes: Processes, request) -> ReplicatedCluster:
     cluster = ReplicatedCluster(processes)
     await cluster.start_registry()

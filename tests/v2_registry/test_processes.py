@@ -108,6 +108,10 @@ async def test_sigterm_deregisters_the_node_at_once(processes: Processes) -> Non
     await processes.started[0].wait_for_log("Deregistered node n1")
 
 
+# Slow: three nodes, a registry killed and restarted. The backoff's cap is the membership
+# core's test (test_membership.py), a node that learns the registry forgot it is its test of
+# being created again, and that no leader changes, the simulator's registry restarts.
+@pytest.mark.slow
 async def test_after_a_registry_restart_every_node_is_listed_again_within_two_intervals(
     processes: Processes,
 ) -> None:

@@ -77,6 +77,10 @@ async def workload(three: Cluster, out: Path, *flags: str) -> asyncio.subprocess
     )  # fmt: skip
 
 
+# Slow: 500 operations through real nodes. A v3 workload over real processes, checked, is
+# the nemesis run's (tests/workbench/test_nemesis_processes.py, with a leader killed too);
+# `ddb workload` itself is test_workload_processes.py's.
+@pytest.mark.slow
 async def test_a_workload_through_any_node_is_linearizable(three: Cluster, tmp_path: Path) -> None:
     proc = await workload(three, tmp_path / "history.jsonl", "--operations", "500")
     output, _ = await asyncio.wait_for(proc.communicate(), timeout=90)
