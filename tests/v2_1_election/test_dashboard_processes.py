@@ -30,6 +30,10 @@ def kernel_state(pid: int) -> str:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
 
 
+# Slow: a demo paused and resumed. Pause and resume through the API are
+# tests/v2_registry/test_dashboard_http.py's (in-process); from the page, on real processes,
+# test_dashboard_browser.py's pause test; the demo's stop test below pauses a child too.
+@pytest.mark.slow
 @pytest.mark.timeout(90)
 async def test_pause_from_the_api_stops_the_process_and_resume_brings_it_back(
     processes: Processes, unused_tcp_port_factory
@@ -77,6 +81,10 @@ async def test_the_demo_stops_every_child_even_paused_or_killed_ones(
     assert f"{names[0]} deregistered from the registry" in demo.log  # resumed, then stopped
 
 
+# Slow: a demo and a fourth node. Adding a node through the API is
+# tests/v2_registry/test_dashboard_http.py's (in-process); a node that joins a cluster and
+# follows the leader it finds, test_processes.py's joining test.
+@pytest.mark.slow
 @pytest.mark.timeout(90)
 async def test_a_node_added_from_the_api_joins_and_follows_the_leader_it_finds(
     processes: Processes, unused_tcp_port_factory
@@ -92,8 +100,9 @@ async def test_a_node_added_from_the_api_joins_and_follows_the_leader_it_finds(
     assert demo.stop() == 0
 
 
-# Slow: a quorum demo, two added nodes and a failover. Adding a node from the API is the
-# test above; a non-voter that never campaigns or votes, test_voters.py.
+# Slow: a quorum demo, two added nodes and a failover. Adding a node through the API is
+# tests/v2_registry/test_dashboard_http.py's (in-process); a non-voter that never campaigns
+# or votes, test_voters.py.
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 async def test_nodes_added_to_a_quorum_demo_are_non_voters_and_the_next_leader_is_a_voter(
