@@ -151,7 +151,11 @@ def test_every_page_with_commands_has_its_blocks_run_or_explained() -> None:
 
 
 RUNNABLE = [p for p in PAGES if any(b.live_reason() is None for b in console_blocks(p))]
-SLOW_PAGES = {"simulation", "majority-vote"}  # hundreds of simulated trials: 30 to 45 s each
+# Hundreds of simulated trials (simulation, majority-vote: 30 to 45 s each), or eight raft
+# simulations and ten trials (v3-replicated-log: about 8 s); what each shows is also what the
+# stage's own simulator tests check (tests/v2_1_election/test_sim_*.py, tests/v3_replicated_log/
+# test_sim.py and test_unsafe.py), and `make test` runs these pages too.
+SLOW_PAGES = {"simulation", "majority-vote", "v3-replicated-log"}
 
 
 @pytest.mark.timeout(300)

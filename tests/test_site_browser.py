@@ -122,8 +122,20 @@ def browser(site: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[obj
             context.close()
 
 
+# The quick run (-m "not slow") opens the two pages with the most diagrams (a flowchart,
+# sequence diagrams and a state diagram); the others, a second or more each in Chromium, are
+# slow: `make test` and CI open every page.
+QUICK_PAGES = {"majority-vote", "v3-node"}
+
+
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
+@pytest.mark.parametrize(
+    "page",
+    [
+        pytest.param(p, id=p.stem, marks=[] if p.stem in QUICK_PAGES else [pytest.mark.slow])
+        for p in PAGES
+    ],
+)
 def test_every_page_draws_its_diagrams_offline(site: str, browser: object, page: Path) -> None:
     from playwright.sync_api import BrowserContext
 

@@ -100,6 +100,9 @@ def cell(page: object, node: str, column: str) -> str:
     return page.text_content(f"tr[data-node='{node}'] td[data-col='{column}']")  # type: ignore[attr-defined]
 
 
+# Slow: a failover watched in Chromium. Kill from the API is test_dashboard_processes.py's
+# restart test and test_dashboard_http.py's; the page's buttons, the pause test below.
+@pytest.mark.slow
 @pytest.mark.timeout(90)
 def test_killing_the_leader_from_the_page_shows_another_at_a_higher_term(dashboard) -> None:
     page = dashboard.page

@@ -30,6 +30,10 @@ def kernel_state(pid: int) -> str:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
 
 
+# Slow: a demo paused and resumed. Pause and resume through the API are
+# tests/v2_registry/test_dashboard_http.py's (in-process); from the page, on real processes,
+# test_dashboard_browser.py's pause test; the demo's stop test below pauses a child too.
+@pytest.mark.slow
 @pytest.mark.timeout(90)
 async def test_pause_from_the_api_stops_the_process_and_resume_brings_it_back(
     processes: Processes, unused_tcp_port_factory
@@ -51,7 +55,12 @@ async def test_pause_from_the_api_stops_the_process_and_resume_brings_it_back(
 
 
 @pytest.mark.timeout(90)
-@pytest.mark.parametrize("stop_with", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+# SIGTERM is slow here: the other demo tests end with `demo.stop() == 0`, which is SIGTERM.
+@pytest.mark.parametrize(
+    "stop_with",
+    [pytest.param(signal.SIGTERM, marks=pytest.mark.slow), signal.SIGINT],
+    ids=["SIGTERM", "Ctrl-C"],
+)
 async def test_the_demo_stops_every_child_even_paused_or_killed_ones(
     processes: Processes, unused_tcp_port_factory, stop_with: signal.Signals
 ) -> None:
@@ -72,6 +81,10 @@ async def test_the_demo_stops_every_child_even_paused_or_killed_ones(
     assert f"{names[0]} deregistered from the registry" in demo.log  # resumed, then stopped
 
 
+# Slow: a demo and a fourth node. Adding a node through the API is
+# tests/v2_registry/test_dashboard_http.py's (in-process); a node that joins a cluster and
+# follows the leader it finds, test_processes.py's joining test.
+@pytest.mark.slow
 @pytest.mark.timeout(90)
 async def test_a_node_added_from_the_api_joins_and_follows_the_leader_it_finds(
     processes: Processes, unused_tcp_port_factory
@@ -87,6 +100,10 @@ async def test_a_node_added_from_the_api_joins_and_follows_the_leader_it_finds(
     assert demo.stop() == 0
 
 
+# Slow: a quorum demo, two added nodes and a failover. Adding a node through the API is
+# tests/v2_registry/test_dashboard_http.py's (in-process); a non-voter that never campaigns
+# or votes, test_voters.py.
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 async def test_nodes_added_to_a_quorum_demo_are_non_voters_and_the_next_leader_is_a_voter(
     processes: Processes, unused_tcp_port_factory
@@ -121,6 +138,10 @@ async def test_nodes_added_to_a_quorum_demo_are_non_voters_and_the_next_leader_i
     assert demo.stop() == 0
 
 
+# Slow: a demo, a kill and a restart. Kill then restart through the API is
+# tests/v2_registry/test_dashboard_http.py's, in-process; a demo's child killed, the test
+# of the demo stopping every child, above.
+@pytest.mark.slow
 @pytest.mark.timeout(90)
 async def test_a_killed_node_restarted_from_the_api_comes_back_as_a_new_process(
     processes: Processes, unused_tcp_port_factory

@@ -49,7 +49,9 @@ async def test_nodes_joining_later_follow_the_first_even_if_they_rank_higher(
         assert not node.find("became leader")
 
 
-@pytest.mark.parametrize("size", [2, 3])
+# Two nodes is slow: three nodes is the same failover with the same bound, and two alone
+# (a survivor that needs nobody's answer) is the core's (test_bully.py) and the simulator's.
+@pytest.mark.parametrize("size", [pytest.param(2, marks=pytest.mark.slow), 3])
 async def test_killing_the_leader_gives_the_survivors_one_new_leader_within_the_bound(
     cluster: Cluster, size: int
 ) -> None:
@@ -68,6 +70,9 @@ async def test_killing_the_leader_gives_the_survivors_one_new_leader_within_the_
     assert took < FAILOVER_LOADED, f"failover took {took:.2f}s (rules: {FAILOVER}s, + load)"
 
 
+# Slow: a pause held 2 s. A stopped leader replaced within its bound, that steps down once
+# continued, is test_quorum_processes.py's; Bully's paused leader, the simulator's runs.
+@pytest.mark.slow
 async def test_a_paused_leader_comes_back_to_one_agreed_leader_at_a_higher_term(
     cluster: Cluster,
 ) -> None:
@@ -89,6 +94,9 @@ async def test_a_paused_leader_comes_back_to_one_agreed_leader_at_a_higher_term(
     assert final_term > term
 
 
+# Slow: three failovers in a row. Each one alone, with its bound, is the killed-leader test
+# above (2 and 3 nodes); repeated crashes are the simulator's trials.
+@pytest.mark.slow
 async def test_five_nodes_survive_three_leader_kills_each_time_electing_the_highest_survivor(
     cluster: Cluster,
 ) -> None:
@@ -108,6 +116,9 @@ async def test_five_nodes_survive_three_leader_kills_each_time_electing_the_high
         term = new_term
 
 
+# Slow: two pauses held 1.5 s each. Pausing a real node is also the dashboard's pause test,
+# and pauses under every election checker are the simulator's runs (test_sim_simulator.py).
+@pytest.mark.slow
 async def test_a_paused_follower_comes_back_without_deposing_the_leader(cluster: Cluster) -> None:
     await cluster.start_nodes(["n1", "n2", "n3"])
     leader, term = await cluster.wait_for_agreement(timeout=SETUP)
@@ -135,6 +146,10 @@ async def test_a_paused_follower_comes_back_without_deposing_the_leader(cluster:
     assert not paused.find("became candidate at term " + str(term + 1))
 
 
+# Slow: a failover and a restart. A node that joins a cluster with a leader follows it,
+# whatever its rank, is the joining test above; a restarted node that asks who leads, the
+# simulator's (test_sim_simulator.py).
+@pytest.mark.slow
 async def test_a_killed_leader_restarted_follows_the_new_leader(cluster: Cluster) -> None:
     await cluster.start_nodes(["n1", "n2", "n3"])
     leader, _ = await cluster.wait_for_agreement(timeout=SETUP)

@@ -55,6 +55,10 @@ async def nobody_leads_for(cluster: Cluster, seconds: float) -> None:
         await asyncio.sleep(0.05)
 
 
+# Slow: five nodes, two failovers and 2 s of watching a minority. A real-process quorum
+# failover within its bound is the stopped-leader test below; that a minority elects
+# nobody and only voters count, the core's tests (test_quorum.py, test_voters.py).
+@pytest.mark.slow
 async def test_a_majority_survives_two_kills_and_a_minority_elects_nobody(
     cluster: Cluster, tmp_path: Path
 ) -> None:
@@ -112,6 +116,9 @@ async def test_without_a_data_dir_a_node_warns_that_a_restart_can_break_safety(
     assert await cluster.wait_for_agreement(timeout=SETUP) == ("n1", 1)
 
 
+# Slow: a node started twice. The vote handed out to keep before the reply, and what a
+# restart reads back, are test_quorum.py's (the core and the vote file, on disk).
+@pytest.mark.slow
 async def test_a_node_restarted_with_its_data_dir_keeps_its_term_and_vote(
     cluster: Cluster, tmp_path: Path
 ) -> None:

@@ -47,6 +47,11 @@ async def get(url: str) -> tuple[int, bytes, dict[str, str]]:
         return resp.status, await resp.read(), dict(resp.headers)
 
 
+# Slow: four real nodes, with each election. Real v2.2 nodes taking a write through a
+# follower, everywhere, and a paused one catching up, are test_dashboard_processes.py's;
+# redirects and copies with both elections, and a late node's catch-up, test_node_http.py's
+# (in-process).
+@pytest.mark.slow
 async def test_three_nodes_redirect_writes_store_them_everywhere_and_catch_up_a_fourth(
     three: ReplicatedCluster,
 ) -> None:

@@ -132,6 +132,9 @@ def test_help_shows_the_timeout_default(command: list[str]) -> None:
     assert "(default: 5.0)" in out
 
 
+# Slow: a demo started to be SIGKILLed. It checks the tests' own fixture (what it ends when
+# a demo could not), not the product; `make test` runs it.
+@pytest.mark.slow
 @pytest.mark.timeout(60)
 async def test_the_fixture_ends_a_killed_demos_children(unused_tcp_port_factory) -> None:
     """A demo SIGKILLed (as ``stop`` does to one that is slow to stop) cannot stop its

@@ -71,6 +71,10 @@ async def test_three_nodes_are_listed_and_see_each_other(processes: Processes) -
         await registry_log.wait_for_log(re.escape(line), timeout=LOADED)  # read via a pipe
 
 
+# Slow: waits out the default TTL (5 s). Expiry at exactly one TTL is the registry's own
+# test (test_registry.py) and over HTTP test_registry_http.py; SIGTERM's deregistration
+# and a registry restart below keep the real processes' membership in the quick run.
+@pytest.mark.slow
 async def test_a_killed_node_leaves_the_list_within_ttl_plus_one_second(
     processes: Processes,
 ) -> None:
@@ -104,6 +108,10 @@ async def test_sigterm_deregisters_the_node_at_once(processes: Processes) -> Non
     await processes.started[0].wait_for_log("Deregistered node n1")
 
 
+# Slow: three nodes, a registry killed and restarted. The backoff's cap is the membership
+# core's test (test_membership.py), a node that learns the registry forgot it is its test of
+# being created again, and that no leader changes, the simulator's registry restarts.
+@pytest.mark.slow
 async def test_after_a_registry_restart_every_node_is_listed_again_within_two_intervals(
     processes: Processes,
 ) -> None:

@@ -77,6 +77,10 @@ async def workload(three: Cluster, out: Path, *flags: str) -> asyncio.subprocess
     )  # fmt: skip
 
 
+# Slow: 500 operations through real nodes. A v3 workload over real processes, checked, is
+# the nemesis run's (tests/workbench/test_nemesis_processes.py, with a leader killed too);
+# `ddb workload` itself is test_workload_processes.py's.
+@pytest.mark.slow
 async def test_a_workload_through_any_node_is_linearizable(three: Cluster, tmp_path: Path) -> None:
     proc = await workload(three, tmp_path / "history.jsonl", "--operations", "500")
     output, _ = await asyncio.wait_for(proc.communicate(), timeout=90)
@@ -105,6 +109,10 @@ async def test_a_workload_stays_linearizable_when_the_leader_is_killed(
     assert (await three.wait_for_agreement(timeout=SETUP, names=survivors))[0] != leader
 
 
+# Slow: three restarts of real processes. A restarted node replaying its log is
+# test_node_http.py's (in-process) and test_wal.py's; a leader's kill -9 with its value
+# kept, the first test here; the nemesis run kills and restarts a v3 leader too.
+@pytest.mark.slow
 async def test_every_node_killed_and_restarted_finds_its_log_and_the_value(
     three: Cluster, tmp_path: Path
 ) -> None:
