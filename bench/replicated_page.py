@@ -189,11 +189,12 @@ etcd's column: one member alone sent as many 100-byte puts over the same keys (e
 one entry of its log), stopped, and started again on its data until a serializable range
 returns the last key. etcd keeps the applied key/value state on disk (bbolt) beside its
 write-ahead log, so a restart replays only the entries after the last state it saved, and
-it snapshots every 100,000 entries (`--snapshot-count`): its start-up hardly grows with the
-log. Most of it is an election: a member serves once it has published itself through its
-own log, which needs a leader, even alone (its election timeout is 1 s). Ours rebuilds the
-whole state from the whole log on every start; snapshots are what would cap it (the v3.0
-node page, "What still goes wrong")."""
+it snapshots every 100,000 entries (`--snapshot-count`): its start-up does not grow with the
+log, and varies more from one start to the next than from one length to the next. Much of
+it is an election: a member serves once it has published itself through its own log, which
+needs a leader, even alone (its election timeout is 1 s). Ours rebuilds the whole state from
+the whole log on every start; snapshots are what would cap it (the v3.0 node page, "What
+still goes wrong")."""
     return f"""\
 Load with `{part["tool"]}`, {rounds} round(s) of every figure on both systems; each ratio is
 the median over rounds of the ratio within a round; the kill rows give the median, the range
