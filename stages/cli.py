@@ -9,17 +9,12 @@ lab, the checker), which more than halves the start-up a test or a demo waits fo
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 SubParsers = argparse._SubParsersAction
-
-
-def add_v1(commands: SubParsers) -> None:
-    from stages.v1_kv import cli
-
-    cli.register(commands)
 
 
 def add_v2(commands: SubParsers) -> None:
@@ -29,67 +24,28 @@ def add_v2(commands: SubParsers) -> None:
     cli.register(commands, run_nodes=run_nodes_with_roles)  # roles, for v2.1 nodes
 
 
-def add_v21(commands: SubParsers) -> None:
-    from stages.v2_1_election import cli
-
-    cli.register(commands)
-
-
-def add_v22(commands: SubParsers) -> None:
-    from stages.v2_2_replication import cli
-
-    cli.register(commands)
-
-
-def add_v3(commands: SubParsers) -> None:
-    from stages.v3_replicated_log import cli
-
-    cli.register(commands)
-
-
-def add_simulate(commands: SubParsers) -> None:
-    from workbench.sim import cli
-
-    cli.register(commands)
-
-
-def add_lab(commands: SubParsers) -> None:
-    from workbench.lab import cli
-
-    cli.register(commands)
-
-
-def add_check(commands: SubParsers) -> None:
-    from workbench.history import cli
-
-    cli.register(commands)
-
-
-def add_workload(commands: SubParsers) -> None:
-    from workbench.history import workload_cli
-
-    workload_cli.register(commands)
-
-
-def add_nemesis(commands: SubParsers) -> None:
-    from workbench.nemesis import cli
-
-    cli.register(commands)
-
-
-# The commands each module adds, in the order ``ddb --help`` lists them.
-COMMANDS: tuple[tuple[tuple[str, ...], Callable[[SubParsers], None]], ...] = (
-    (("v1", "kv"), add_v1),
+# The commands, in the order ``ddb --help`` lists them, and the module whose ``register()``
+# adds them (or the function that calls it).
+COMMANDS: tuple[tuple[tuple[str, ...], str | Callable[[SubParsers], None]], ...] = (
+    (("v1", "kv"), "stages.v1_kv.cli"),
     (("v2", "nodes"), add_v2),
-    (("v2.1", "status"), add_v21),
-    (("v2.2",), add_v22),
-    (("v3",), add_v3),
-    (("simulate",), add_simulate),
-    (("lab",), add_lab),
-    (("check",), add_check),
-    (("workload",), add_workload),
-    (("nemesis",), add_nemesis),
+    (("v2.1", "status"), "stages.v2_1_election.cli"),
+    (("v2.2",), "stages.v2_2_replication.cli"),
+    (("v3",), "stages.v3_replicated_log.cli"),
+    (("simulate",), "workbench.sim.cli"),
+    (("lab",), "workbench.lab.cli"),
+    (("check",), "workbench.history.cli"),
+    (("workload",), "workbench.history.workload_cli"),
+    (("nemesis",), "workbench.nemesis.cli"),
 )
+
+
+def add(commands: SubParsers, adder: str | Callable[[SubParsers], None]) -> None:
+    """Import the module named ``adder`` and let it add its commands (or call ``adder``)."""
+    if isinstance(adder, str):
+        importlib.import_module(adder).register(commands)
+    else:
+        adder(commands)
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -103,9 +59,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action=ShowVersion)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     known = any(command in names for names, _ in COMMANDS)
-    for names, add in COMMANDS:
+    for names, adder in COMMANDS:
         if not known or command in names:
-            add(commands)
+            add(commands, adder)
     return parser
 
 
