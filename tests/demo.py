@@ -1,4 +1,5 @@
-"""Helpers for tests of a running demo and its dashboard (``ddb v2.1 demo``, ``ddb v2 demo``).
+"""Helpers for tests of a running demo and its dashboard (``ddb v2 demo`` to ``ddb v3 demo``),
+and a supervisor of sleeping children for the dashboard's in-process tests.
 
 Each demo gets free ports: the registry's and the nodes' from pytest's
 ``unused_tcp_port_factory`` (a node's port must be known before it starts, and the next
@@ -11,14 +12,18 @@ import contextlib
 import random
 import re
 import socket
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from workbench.demo.supervisor import Supervisor
 from workbench.harness import SETUP, DdbProcess, Processes, wait_until
+
+SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
 
 
 def free_run(count: int) -> int:
@@ -117,3 +122,16 @@ async def settled(url: str, nodes: int = 3) -> dict[str, Any]:
                 for n in state.get("nodes", [])]  # fmt: skip
         raise AssertionError(f"{exc}; the dashboard's last look: {seen}") from None
     return state
+
+
+@contextlib.contextmanager
+def sleeping_children(names: Iterable[str], port: Callable[[], int]) -> Iterator[Supervisor]:
+    """A demo's supervisor whose children are sleepers, one per name, each given a free port
+    that nothing listens on (a test serves a fake node there); every one ends afterwards."""
+    supervisor = Supervisor(lambda name, port, added: SLEEPER, env={})
+    try:
+        for name in names:
+            supervisor.start_node(name, port())
+        yield supervisor
+    finally:
+        supervisor.stop_all()

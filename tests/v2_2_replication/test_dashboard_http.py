@@ -8,7 +8,6 @@ with a digest. The stage's look is replaced by one that says n1 leads.
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Iterator
 
 import aiohttp
@@ -17,12 +16,12 @@ from aiohttp import web
 
 from stages.v1_kv.errors import ApiError, json_errors
 from stages.v2_1_election.watch import ElectionSeen
+from tests.demo import sleeping_children
 from workbench.demo.dashboard import create_dashboard_app
 from workbench.demo.replication import KEPT_KEYS, REPLICATION_STAGE, Copy, ReplicationWatch
 from workbench.demo.supervisor import Child, Supervisor
 from workbench.harness import wait_until
 
-SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
 NODES = ("n1", "n2", "n3")
 
 
@@ -49,13 +48,8 @@ async def n1_leads(session: aiohttp.ClientSession, child: Child, age: float | No
 
 @pytest.fixture
 def supervisor(unused_tcp_port_factory) -> Iterator[Supervisor]:
-    supervisor = Supervisor(lambda name, port, added: SLEEPER, env={})
-    try:
-        for name in NODES:
-            supervisor.start_node(name, unused_tcp_port_factory())
+    with sleeping_children(NODES, unused_tcp_port_factory) as supervisor:
         yield supervisor
-    finally:
-        supervisor.stop_all()
 
 
 @pytest.fixture

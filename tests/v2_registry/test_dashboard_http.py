@@ -8,26 +8,20 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from collections.abc import Iterator
 
 import pytest
 
+from tests.demo import sleeping_children
 from workbench.demo.dashboard import Stage, create_dashboard_app
 from workbench.demo.supervisor import Supervisor
-
-SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
 
 
 @pytest.fixture
 def supervisor(unused_tcp_port_factory) -> Iterator[Supervisor]:
-    supervisor = Supervisor(lambda name, port, added: SLEEPER, env={})
-    try:
-        for i in (1, 2):  # nothing listens on these ports: a sleeper does not answer
-            supervisor.start_node(f"n{i}", unused_tcp_port_factory())
+    """Two sleepers: nothing listens on their ports, so neither answers."""
+    with sleeping_children(("n1", "n2"), unused_tcp_port_factory) as supervisor:
         yield supervisor
-    finally:
-        supervisor.stop_all()
 
 
 @pytest.fixture

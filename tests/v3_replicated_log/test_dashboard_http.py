@@ -7,20 +7,19 @@ changes. The leader is whichever node's answer says so.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from aiohttp import web
 
+from tests.demo import sleeping_children
 from workbench.demo.dashboard import create_dashboard_app
 from workbench.demo.raftlog import RAFT_LOG_STAGE, SHOWN_ENTRIES
 from workbench.demo.supervisor import Supervisor
 
 pytestmark = pytest.mark.timeout(30)
 
-SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
 NODES = ("n1", "n2", "n3")
 
 
@@ -44,13 +43,8 @@ def fake_node(logs: dict[str, dict[str, Any]], name: str) -> web.Application:
 
 @pytest.fixture
 def supervisor(unused_tcp_port_factory) -> Iterator[Supervisor]:
-    supervisor = Supervisor(lambda name, port, added: SLEEPER, env={})
-    try:
-        for name in NODES:
-            supervisor.start_node(name, unused_tcp_port_factory())
+    with sleeping_children(NODES, unused_tcp_port_factory) as supervisor:
         yield supervisor
-    finally:
-        supervisor.stop_all()
 
 
 @pytest.fixture
