@@ -158,6 +158,10 @@ RUNNABLE = [p for p in PAGES if any(b.live_reason() is None for b in console_blo
 SLOW_PAGES = {"simulation", "majority-vote", "v3-replicated-log"}
 
 
+def test_the_slow_pages_are_pages_with_commands() -> None:
+    assert not SLOW_PAGES - {p.stem for p in RUNNABLE}, "no such page with commands to run"
+
+
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize(
     "page",

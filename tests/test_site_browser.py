@@ -128,6 +128,11 @@ def browser(site: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[obj
 QUICK_PAGES = {"majority-vote", "v3-node"}
 
 
+def test_the_quick_pages_are_pages() -> None:
+    """A renamed page must not drop out of the quick run unnoticed."""
+    assert not QUICK_PAGES - {p.stem for p in PAGES}, "no such page"
+
+
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize(
     "page",
