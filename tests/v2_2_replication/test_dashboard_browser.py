@@ -7,13 +7,12 @@ browser tests, these skip without Playwright or Chromium, and fail instead with 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
+from tests.browser import dashboard_tab, need_a_browser
 from tests.demo import dashboard_url_now, start_demo
-from tests.test_site_browser import CHROMIUM, CHROMIUM_ARGS, only_loopback, unavailable
 from workbench.harness import SETUP, Processes
 
 ONE_LEADER = """() => {
@@ -36,32 +35,11 @@ COPIES = """([want, stale]) => {
 @pytest.fixture
 def page(processes: Processes, unused_tcp_port_factory) -> Iterator[object]:
     """A tab on the dashboard of ``ddb v2.2 demo`` (three nodes) once they agree on a leader."""
-    reason = unavailable()
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the browser tests: {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
+    need_a_browser()
     demo = start_demo(processes, unused_tcp_port_factory, stage="v2.2")
-    url = dashboard_url_now(demo)
-    left_loopback: list[str] = []
-    errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            tab = browser.new_page(viewport={"width": 1280, "height": 860})
-            tab.route("**/*", only_loopback(left_loopback))
-            tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-            tab.on("pageerror", lambda exc: errors.append(str(exc)))
-            tab.goto(url + "/")
-            tab.wait_for_function(ONE_LEADER, timeout=SETUP * 1000)
-            yield tab
-        finally:
-            browser.close()
-    assert left_loopback == [] and errors == []
+    with dashboard_tab(dashboard_url_now(demo), height=860) as tab:
+        tab.wait_for_function(ONE_LEADER, timeout=SETUP * 1000)
+        yield tab
 
 
 def put(page, node: str, value: str) -> None:
