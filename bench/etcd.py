@@ -9,6 +9,7 @@ both survivors name the same new leader, then starts the member again on its dat
 from __future__ import annotations
 
 import asyncio
+import base64
 import shutil
 import socket
 import tempfile
@@ -22,6 +23,11 @@ from bench.procs import Group, Service
 from bench.settings import Mode, Timing
 
 MEMBERS = ("e1", "e2", "e3")
+
+
+def b64(data: bytes) -> str:
+    """A key or value as etcd's JSON gateway takes it: in base64."""
+    return base64.b64encode(data).decode("ascii")
 
 
 def free_port() -> int:

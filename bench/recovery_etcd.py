@@ -34,10 +34,6 @@ CONNECTIONS = 64
 NAME = "e1"
 
 
-def b64(text: str | bytes) -> str:
-    return base64.b64encode(text.encode() if isinstance(text, str) else text).decode()
-
-
 def member(data: Path, ports: dict[str, tuple[int, int]]) -> list[str]:
     return pinned(SERVER_CORE, etcd.etcd_command(NAME, data, ports, ETCD_DEFAULT))
 
@@ -45,11 +41,11 @@ def member(data: Path, ports: dict[str, tuple[int, int]]) -> list[str]:
 async def put_all(url: str, entries: int) -> None:
     """``entries`` puts, ``CONNECTIONS`` at a time, each one entry in etcd's log."""
     queue = iter(range(1, entries + 1))
-    value = b64(VALUE)
+    value = etcd.b64(VALUE)
 
     async def client(session: aiohttp.ClientSession) -> None:
         for i in queue:  # one shared iterator: each index is put once
-            body = {"key": b64(key(i)), "value": value}
+            body = {"key": etcd.b64(key(i).encode()), "value": value}
             async with session.post(f"{url}/v3/kv/put", json=body) as resp:
                 if resp.status != 200:
                     raise RuntimeError(f"etcd refused put {i}: {resp.status} {await resp.text()}")
@@ -61,7 +57,7 @@ async def put_all(url: str, entries: int) -> None:
 
 async def serves(session: aiohttp.ClientSession, url: str, entries: int) -> bool:
     """Whether the member answers a serializable range of the last key with its value."""
-    body = {"key": b64(key(entries)), "serializable": True}
+    body = {"key": etcd.b64(key(entries).encode()), "serializable": True}
     try:
         async with session.post(f"{url}/v3/kv/range", json=body) as resp:
             if resp.status != 200:

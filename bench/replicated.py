@@ -44,11 +44,7 @@ T = TypeVar("T")
 Request = tuple[str, str, str | None]  # method, path, JSON body (None: the 100-byte VALUE)
 
 
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-KEY64 = b64(KEY.encode())
+KEY64 = etcd.b64(KEY.encode())
 
 
 async def attempt(request: Awaitable[T]) -> T | None:
@@ -144,7 +140,7 @@ class Ours(System):
 class Etcd(System):
     label = "etcd"
     ops: ClassVar[dict[str, Request]] = {
-        "put": ("POST", "/v3/kv/put", json.dumps({"key": KEY64, "value": b64(VALUE)})),
+        "put": ("POST", "/v3/kv/put", json.dumps({"key": KEY64, "value": etcd.b64(VALUE)})),
         "read": ("POST", "/v3/kv/range", json.dumps({"key": KEY64})),
         "stale": ("POST", "/v3/kv/range", json.dumps({"key": KEY64, "serializable": True})),
     }
@@ -161,7 +157,7 @@ class Etcd(System):
         return ids.get(leader) if leader is not None else None
 
     async def write(self, session: aiohttp.ClientSession, name: str, value: bytes) -> bool:
-        body = {"key": KEY64, "value": b64(value)}
+        body = {"key": KEY64, "value": etcd.b64(value)}
         async with session.post(f"{self.urls[name]}/v3/kv/put", json=body) as resp:
             return resp.status == 200
 
