@@ -11,13 +11,14 @@ of it; it only moves its messages, keeps what it must keep, and fires its timers
   most, so that it notices a stall and a changed membership. When the node's
   :class:`~stages.v2_1_election.peers.PeerView` changes, it hands the core the new
   peer list with ``set_peers`` (the view remembers peers through a registry restart);
-* ``POST /cluster/{type}`` (:mod:`~stages.v2_1_election.routes`) hands an incoming
-  message to ``receive`` (a body is at most :data:`MAX_MESSAGE_BYTES`, else ``413``);
+* ``GET /cluster/stream``, a peer's messages on one WebSocket, and ``POST /cluster/{type}``,
+  one message per request (:mod:`~stages.v2_1_election.routes`), hand each incoming
+  message to ``receive`` (at most :data:`MAX_MESSAGE_BYTES`, else ``413`` or close code 1009);
 * after every verb, the driver does what the core's ``ready`` says, in etcd's order:
   it *persists* the hard state (the ``--data-dir`` vote file, fsync'd), then *sends* the
-  messages through :class:`~stages.v2_1_election.transport.PeerLanes`, one lane per peer
-  with a bounded queue and a short timeout, so a slow, dead or made-up peer never stalls
-  the loop, the HTTP server, or the messages to others.
+  messages through :class:`~stages.v2_1_election.transport.PeerLanes`, one lane and one
+  stream per peer, with a bounded queue and a short timeout, so a slow, dead or made-up
+  peer never stalls the loop, the HTTP server, or the messages to others.
 
 A later stage extends the node by subclassing the driver (its ``persist``, ``send``,
 ``apply``, ``tick``, ``on_message``, ``messages`` and ``tasks``) and handing the class to
@@ -25,11 +26,9 @@ A later stage extends the node by subclassing the driver (its ``persist``, ``sen
 
 Routes added to the v2 node::
 
-    POST /cluster/{type}    one per message type of the algorithm: heartbeat, election, ...,
-                            resign (Bully), or heartbeat, heartbeat_ack, request_vote, vote
-                            (quorum)
-    GET  /cluster/status    {"name", "role", "term", "leader", "leader_url", "peers", "algorithm",
-                             "voter"}
+    GET  /cluster/stream    a WebSocket: a peer's messages, one JSON text frame each
+    POST /cluster/{type}    one message, of a type of the algorithm: heartbeat, election, ...
+    GET  /cluster/status    {"name", "role", "term", "leader", "leader_url", "peers", ...}
 """
 
 from __future__ import annotations
@@ -57,7 +56,7 @@ from stages.v2_1_election.core import (
 )
 from stages.v2_1_election.messages import Message
 from stages.v2_1_election.peers import PEER_GRACE_INTERVALS, PEER_OUTAGE_INTERVALS, PeerView
-from stages.v2_1_election.routes import DRIVER, get_status, receive_message
+from stages.v2_1_election.routes import DRIVER, add_cluster_routes
 from stages.v2_1_election.transport import PeerLanes
 from stages.v2_registry.node import MEMBERSHIP, REGISTRY, SESSION, NodeConfig, create_node_app
 
@@ -245,6 +244,7 @@ class ElectionDriver:
             refresh=self.refresh_peers,
             timeout=timings.message_timeout,  # no message is worth waiting longer than an answer
             min_backoff=timings.heartbeat_interval,
+            keepalive=timings.leader_timeout,  # a stream quiet for this long is pinged
         )
         running = [asyncio.create_task(task) for task in self.tasks()]
         yield
@@ -290,8 +290,7 @@ def create_election_app(
     restored = storage.load() if storage is not None else HardState()
     elector = new_elector(config.name, rng or random.Random(), time.monotonic(), restored)
     app[DRIVER] = driver(app, config, elector, storage, max_message_bytes)
-    app.router.add_post("/cluster/{kind}", receive_message)
-    app.router.add_get("/cluster/status", get_status)
+    add_cluster_routes(app)
     # After membership's cleanup context: the election stops first, the session stays open.
     app.cleanup_ctx.append(app[DRIVER].lifecycle)
     return app

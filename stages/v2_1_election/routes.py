@@ -1,21 +1,27 @@
 """What a v2.1 node answers on ``/cluster/*``: its election's messages, and its view.
 
-``POST /cluster/{type}`` takes one message of the types the node's driver accepts (its
-algorithm's, and any a later stage adds), validated, and at most the driver's
-``max_message_bytes`` long (``413`` beyond, with a JSON error body like every other);
-``GET /cluster/status`` reports the core's view. Both reach the node's
+``GET /cluster/stream`` is a WebSocket that carries one peer's messages, a JSON text frame
+each, in order: what the node's peers send on (:mod:`~stages.v2_1_election.transport`).
+``POST /cluster/{type}`` takes one message as one request, which is handy with ``curl``.
+Either way a message is of the types the node's driver accepts (its algorithm's, and any a
+later stage adds), validated the same way, and at most the driver's ``max_message_bytes``
+long (``413`` beyond, with a JSON error body like every other; on a stream, close code
+``1009``); ``GET /cluster/status`` reports the core's view. All reach the node's
 :class:`~stages.v2_1_election.node.ElectionDriver` under :data:`DRIVER`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 from typing import TYPE_CHECKING
 
-from aiohttp import web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from stages.v1_kv.errors import ApiError
 from stages.v2_1_election.client import ClusterStatus
-from stages.v2_1_election.messages import message_from_json
+from stages.v2_1_election.messages import Message, message_from_json
 from stages.v2_registry.models import InvalidMessage
 from stages.v2_registry.node import MEMBERSHIP
 from stages.v2_registry.server import read_json
@@ -23,19 +29,26 @@ from stages.v2_registry.server import read_json
 if TYPE_CHECKING:  # the driver's module builds the app from these routes
     from stages.v2_1_election.node import ElectionDriver
 
+log = logging.getLogger(__name__)
+
 DRIVER: web.AppKey[ElectionDriver] = web.AppKey("driver")  # the app's one election driver
+STREAMS = web.AppKey("streams", set[web.WebSocketResponse])  # the peers' streams, open now
+
+
+def add_cluster_routes(app: web.Application) -> None:
+    """The routes above on ``app``, whose :data:`DRIVER` is set, and the close of every
+    stream at shutdown (an open WebSocket would otherwise hold the shutdown up)."""
+    app[STREAMS] = set()
+    app.router.add_get("/cluster/stream", receive_stream)
+    app.router.add_post("/cluster/{kind}", receive_message)
+    app.router.add_get("/cluster/status", get_status)
+    app.on_shutdown.append(close_streams)
 
 
 # --8<-- [start:receive_message]
 async def receive_message(request: web.Request) -> web.Response:
     """``POST /cluster/{type}``: one message for the node's driver, and so for its core."""
-    if not request.app[MEMBERSHIP].registered:
-        raise ApiError(
-            503,
-            "not_registered",
-            "this node has not joined the cluster yet "
-            "(its registration with the registry has not succeeded)",
-        )
+    require_registered(request)
     driver, kind = request.app[DRIVER], request.match_info["kind"]
     types = {cls.kind: cls for cls in driver.messages}  # what this algorithm's nodes send
     if kind not in types:
@@ -47,20 +60,35 @@ async def receive_message(request: web.Request) -> web.Response:
         )
     body = await read_message(request, driver.max_message_bytes)
     try:
-        message = message_from_json(body, types.values())
+        message = checked_message(driver, body)
         if message.kind != kind:
             raise InvalidMessage(f"expected a {kind}, got a {message.kind}")
     except InvalidMessage as exc:
         raise ApiError(400, "invalid_message", str(exc)) from None
-    if message.sender == driver.elector.name:
-        raise ApiError(
-            400,
-            "invalid_message",
-            f"a {kind} from {message.sender!r} to itself: nodes never "
-            "send themselves messages, so this one is not what it claims to be",
-        )
     await driver.on_message(message)
     return web.json_response({"accepted": message.kind}, status=202)
+
+
+def require_registered(request: web.Request) -> None:
+    if not request.app[MEMBERSHIP].registered:
+        raise ApiError(
+            503,
+            "not_registered",
+            "this node has not joined the cluster yet "
+            "(its registration with the registry has not succeeded)",
+        )
+
+
+def checked_message(driver: ElectionDriver, body: object) -> Message:
+    """One of the driver's messages, from a peer (never from this node itself), or
+    :class:`InvalidMessage` saying what is wrong with it."""
+    message = message_from_json(body, driver.messages)
+    if message.sender == driver.elector.name:
+        raise InvalidMessage(
+            f"a {message.kind} from {message.sender!r} to itself: nodes never "
+            "send themselves messages, so this one is not what it claims to be"
+        )
+    return message
 
 
 async def read_message(request: web.Request, limit: int) -> object:
@@ -78,6 +106,84 @@ async def read_message(request: web.Request, limit: int) -> object:
 
 
 # --8<-- [end:receive_message]
+
+
+# --8<-- [start:receive_stream]
+async def receive_stream(request: web.Request) -> web.StreamResponse:
+    """``GET /cluster/stream``: a peer's messages, one JSON text frame each, handed to the
+    driver in order as ``POST /cluster/{type}`` hands one. The first frame that one would
+    refuse closes the stream, with the reason; so does this node leaving the registry."""
+    require_registered(request)
+    driver = request.app[DRIVER]
+    timings = driver.elector.timings
+    stream = web.WebSocketResponse(
+        heartbeat=timings.leader_timeout,  # a peer that went quiet is cut
+        timeout=timings.message_timeout,  # how long our close waits for the peer's
+        max_msg_size=driver.max_message_bytes,  # beyond: closed with 1009, by aiohttp
+    )
+    if not stream.can_prepare(request).ok:
+        raise ApiError(400, "not_a_websocket", "GET /cluster/stream opens a WebSocket")
+    await stream.prepare(request)
+    request.app[STREAMS].add(stream)
+    try:
+        await read_stream(request, stream)
+    finally:
+        request.app[STREAMS].discard(stream)
+    return stream
+
+
+async def read_stream(request: web.Request, stream: web.WebSocketResponse) -> None:
+    driver = request.app[DRIVER]
+    async for frame in stream:  # ends at the peer's close, or an error (a frame too large)
+        if frame.type is not WSMsgType.TEXT:
+            await closing(stream, WSCloseCode.UNSUPPORTED_DATA, "each message is a text frame")
+        elif not request.app[MEMBERSHIP].registered:
+            await closing(stream, WSCloseCode.TRY_AGAIN_LATER, "this node is not registered")
+        else:
+            try:
+                message = checked_message(driver, frame_json(frame.data))
+            except InvalidMessage as exc:
+                await closing(stream, WSCloseCode.POLICY_VIOLATION, str(exc))
+            else:
+                await deliver(driver, message)
+
+
+async def close_streams(app: web.Application) -> None:
+    """At shutdown: every peer's stream is closed, as "going away"."""
+    streams = list(app[STREAMS])
+    await asyncio.gather(
+        *(
+            closing(stream, WSCloseCode.GOING_AWAY, "the node is shutting down")
+            for stream in streams
+        )
+    )
+
+
+async def deliver(driver: ElectionDriver, message: Message) -> None:
+    """One message to the driver, which may refuse it, as a stage's driver does with an
+    ``ApiError`` (v2.2's follower, a write from a node it does not follow): on a POST the
+    sender hears the refusal, on a stream the driver's own log says it and the stream goes on."""
+    try:
+        await driver.on_message(message)
+    except ApiError as exc:
+        log.debug("Refused a %s from %s on its stream: %s", message.kind, message.sender, exc)
+
+
+def frame_json(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InvalidMessage(f"the frame is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidMessage("the frame is JSON nested too deeply") from None
+
+
+async def closing(stream: web.WebSocketResponse, code: int, reason: str) -> None:
+    """Close a stream, saying why in the 123 bytes a close frame has room for."""
+    await stream.close(code=code, message=reason.encode()[:123].decode(errors="ignore").encode())
+
+
+# --8<-- [end:receive_stream]
 
 
 async def get_status(request: web.Request) -> web.Response:

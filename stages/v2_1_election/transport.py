@@ -1,15 +1,25 @@
-"""Carrying the election's messages to peers over HTTP, with bounded cost per peer.
+"""Carrying the election's messages to peers, one stream each, with bounded cost per peer.
 
 The election core says *what* to send (a list of :class:`Send`); this module
 sends it, so that no peer, dead, slow or made-up, can cost more than a fixed
 share of the node:
 
-* **One lane per peer.** A peer's messages go out one at a time, in order, from
-  a small queue; when the queue is full the oldest message is dropped (to the
-  algorithm that is a lost message, which it already tolerates). A dead peer
-  therefore holds one connection at a time, never a pool.
-* **A timeout per message** that only the message itself spends: the session
-  has no pool limit to wait behind (the lanes bound the connections instead).
+* **One lane per peer, and one stream.** A peer's messages go out one at a time,
+  in order, from a small queue; when the queue is full the oldest message is
+  dropped (to the algorithm that is a lost message, which it already tolerates).
+  They travel as frames of one long-lived WebSocket, ``GET /cluster/stream``,
+  opened at the first message and kept: a heartbeat costs a frame, not an HTTP
+  request (the request, its headers and its answer cost the idle node more than
+  everything else it does). A stream the peer closes (it died, restarted, or
+  refused a frame) is opened again at the next message. A dead peer therefore
+  holds one connection at a time, never a pool.
+* **A timeout per message** that only the message itself spends (opening the
+  stream, if it must, and writing the frame): the session has no pool limit to
+  wait behind (the lanes bound the connections instead).
+* **A stream that hears nothing is cut.** Each end pings the other when it has
+  heard nothing for a leader timeout (aiohttp's WebSocket heartbeat), and closes
+  the stream when no pong comes within half that: a peer behind a partition, or
+  paused, does not keep a stream that swallows messages forever.
 * **Peers that have never answered are probed, sparingly.** Lanes to names the
   node has never had a reply from start from a token bucket: :data:`PROBES_PER_SECOND`
   a second on average, in bursts of :data:`MAX_PROBES` (a candidate's first round
@@ -20,8 +30,9 @@ share of the node:
   A thousand made-up registrations cost next to nothing. A peer that has answered
   before, or sends us a message, is always tried at once: a real node that
   restarts or resumes must hear its leader without delay (and a real newcomer
-  sends us a Join first). Only a node's answers count (``202``, or ``503`` from
-  one still starting): some other server at a registered address is no peer.
+  sends us a Join first). Only a node's answers count (a stream it accepts, or
+  ``503`` from one still starting): some other server at a registered address is
+  no peer.
 * **Unknown names wait for one refresh.** A reply to a node the registry view
   does not list yet (a newcomer's Join arrives before we see it listed) waits
   for a single shared look at the registry, then goes or is dropped.
@@ -31,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections import deque
@@ -47,9 +59,13 @@ MAX_PROBES = 8  # busy lanes to peers that have never answered, all together
 PROBES_PER_SECOND = 20  # new lanes to such peers: made-up names cost a fixed trickle
 MAX_BACKOFF = 5.0  # seconds between tries to a peer that has never answered
 MAX_WAITING_FOR_REFRESH = 64  # replies to unlisted names, across all names
-# How a node answers a message: accepted, or not registered yet (a node starting up).
-# Anything else (a 404 from some other server at that address, say) is not a peer.
-NODE_ANSWERS = frozenset({202, 503})
+STREAM_PATH = "/cluster/stream"  # a node's WebSocket for its peers' messages
+# How a node answers a stream it will not take yet: not registered (a node starting up).
+# Any other refusal (a 404 from some other server at that address, say) is not a peer.
+NODE_ANSWERS = frozenset({503})
+Stream = aiohttp.ClientWebSocketResponse
+WS = aiohttp.WSMsgType
+CLOSED = (WS.CLOSE, WS.CLOSING, WS.CLOSED, WS.ERROR)  # what ends a stream
 
 
 class PeerLanes:
@@ -62,12 +78,17 @@ class PeerLanes:
         refresh: Callable[[], Awaitable[None]],
         timeout: float,
         min_backoff: float,
+        keepalive: float,
     ) -> None:
         self.session = session
         self.url_of = url_of  # name -> base URL, from the node's peer view
         self.refresh = refresh  # one look at the registry
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.timeout = timeout
         self.min_backoff = min_backoff
+        self.keepalive = keepalive  # ping a stream that heard nothing for this long
+        self.streams: dict[str, Stream] = {}  # peer -> its open stream
+        self.readers: dict[str, asyncio.Task[None]] = {}  # peer -> what waits for its close
+        self.closing: set[asyncio.Task[None]] = set()  # streams being closed
         self.queues: dict[str, deque[Send]] = {}
         self.workers: dict[str, asyncio.Task[None]] = {}
         self.answered: set[str] = set()  # peers that have ever replied (or written to us)
@@ -111,24 +132,63 @@ class PeerLanes:
                 self.queues.pop(peer, None)
 
     async def _deliver(self, send: Send) -> None:
-        url = self.url_of(send.to)
-        if url is None or self.retry_at.get(send.to, 0.0) > time.monotonic():
+        peer, kind = send.to, send.message.kind
+        url = self.url_of(peer)
+        if url is None or self.retry_at.get(peer, 0.0) > time.monotonic():
             return  # gone from the view, or failed a moment ago and resting
-        kind = send.message.kind
         try:
-            async with self.session.post(
-                f"{url}/cluster/{kind}", json=send.message.to_json(), timeout=self.timeout
-            ) as resp:
-                await resp.read()
+            async with asyncio.timeout(self.timeout):
+                stream = self.streams.get(peer)
+                if stream is None or stream.closed:  # none yet, or the peer just closed it
+                    self._drop(peer)
+                    stream = await self._open(peer, url)
+                if stream is not None:  # None: a node still starting; the message is lost
+                    await stream.send_str(json.dumps(send.message.to_json()))
         except (aiohttp.ClientError, TimeoutError) as exc:
-            self._failed(send.to)
-            log.debug("Could not send %s to %s: %s", kind, send.to, exc or "timeout")
-            return
-        if resp.status in NODE_ANSWERS:
-            self.heard_from(send.to)
-        else:  # something answers there, but not a node: as good as nobody
-            self._failed(send.to)
-            log.debug("%s to %s got HTTP %d: not a node", kind, send.to, resp.status)
+            self._drop(peer)
+            self._failed(peer)
+            log.debug("Could not send %s to %s: %s", kind, peer, exc or "timeout")
+
+    async def _open(self, peer: str, url: str) -> Stream | None:
+        """Open the peer's stream; None if a node refused it for now (``503``)."""
+        try:
+            stream = await self.session.ws_connect(
+                url + STREAM_PATH,
+                heartbeat=self.keepalive,
+                timeout=aiohttp.ClientWSTimeout(ws_close=self.timeout),
+            )
+        except aiohttp.WSServerHandshakeError as exc:
+            if exc.status not in NODE_ANSWERS:  # something answers there, but not a node
+                raise aiohttp.ClientError(f"HTTP {exc.status}: not a node") from None
+            self.heard_from(peer)
+            return None
+        self.heard_from(peer)
+        self.streams[peer] = stream
+        self.readers[peer] = asyncio.create_task(self._read(peer, stream))
+        return stream
+
+    async def _read(self, peer: str, stream: Stream) -> None:
+        """A peer sends nothing back on our stream but pongs and, one day, its close."""
+        frame = await stream.receive()  # aiohttp answers pings and reads pongs meanwhile
+        while frame.type not in CLOSED:
+            frame = await stream.receive()
+        log.debug("%s closed our stream: %s %s", peer, stream.close_code, frame.extra or "")
+        if self.streams.get(peer) is stream:
+            del self.streams[peer], self.readers[peer]
+
+    def _drop(self, peer: str) -> None:
+        """Close the peer's stream, if it has one, in the background."""
+        stream, reader = self.streams.pop(peer, None), self.readers.pop(peer, None)
+        if stream is not None and reader is not None:
+            task = asyncio.create_task(self._close(stream, reader))
+            self.closing.add(task)
+            task.add_done_callback(self.closing.discard)
+
+    async def _close(self, stream: Stream, reader: asyncio.Task[None]) -> None:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        await stream.close()  # waits for the peer's close frame for a message timeout at most
 
     # --8<-- [end:send]
 
@@ -160,8 +220,9 @@ class PeerLanes:
         self.retry_at[peer] = time.monotonic() + pause
 
     def forget(self, peers: set[str]) -> None:
-        """These names left the view: drop what we kept about them."""
+        """These names left the view: drop what we kept about them, and their streams."""
         for peer in peers:
+            self._drop(peer)
             self.answered.discard(peer)
             self.failures.pop(peer, None)
             self.retry_at.pop(peer, None)
@@ -192,10 +253,14 @@ class PeerLanes:
             await asyncio.wait(list(self.workers.values()), timeout=timeout)
 
     async def close(self) -> None:
-        """Cancel every message in flight (shutdown)."""
+        """Cancel every message in flight, then close every stream (shutdown)."""
         tasks = [*self.workers.values(), *([self.refreshing] if self.refreshing else [])]
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for peer in list(self.streams):
+            self._drop(peer)
+        if self.closing:
+            await asyncio.wait(list(self.closing))

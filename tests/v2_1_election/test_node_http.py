@@ -241,14 +241,19 @@ async def test_a_node_the_registry_has_not_accepted_takes_no_part(
 async def test_a_node_whose_name_is_taken_sends_nothing_to_the_peers_it_sees(
     registry: TestServer, aiohttp_client, aiohttp_server
 ) -> None:
-    received: list[str] = []
+    received: list[str] = []  # streams opened, and messages posted
 
-    async def peer(request: web.Request) -> web.Response:
+    async def stream(request: web.Request) -> web.Response:
+        received.append("a stream")
+        return web.json_response({}, status=503)
+
+    async def post(request: web.Request) -> web.Response:
         received.append(request.match_info["kind"])
         return web.json_response({}, status=202)
 
     peer_app = web.Application()
-    peer_app.router.add_post("/cluster/{kind}", peer)
+    peer_app.router.add_get("/cluster/stream", stream)
+    peer_app.router.add_post("/cluster/{kind}", post)
     n2 = await aiohttp_server(peer_app)
     async with TestClient(registry) as reg:  # n1 is taken (at 9001), n2 is listed
         assert (await reg.post("/nodes", json={"name": "n1", "port": 9001})).status == 201

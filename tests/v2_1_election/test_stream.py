@@ -1,0 +1,181 @@
+"""``GET /cluster/stream`` in-process: a peer's messages as frames, checked as POSTs are.
+
+Each bad frame closes the stream with a close code and the reason, and changes nothing;
+the stream needs what a POST needs (a registered node, the cluster token if there is one).
+"""
+
+from __future__ import annotations
+
+import json
+
+import aiohttp
+import pytest
+from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp.test_utils import TestClient, TestServer
+
+from stages.v1_kv.errors import ApiError
+from stages.v2_1_election.algorithms import ALGORITHMS
+from stages.v2_1_election.messages import Message
+from stages.v2_1_election.node import MAX_MESSAGE_BYTES, ElectionDriver, create_election_app
+from stages.v2_registry.auth import Secret
+from stages.v2_registry.node import MEMBERSHIP, NodeConfig
+from stages.v2_registry.server import RegistryConfig, create_registry_app
+from workbench.harness import wait_until
+
+pytestmark = pytest.mark.timeout(30)
+
+
+@pytest.fixture
+async def registry(aiohttp_server) -> TestServer:
+    return await aiohttp_server(create_registry_app(RegistryConfig(ttl=1.0)))
+
+
+def bully_app(registry_url: str, token: str | None = None) -> web.Application:
+    secret = Secret(token) if token is not None else None
+    config = NodeConfig("n1", registry_url, 9001, heartbeat_interval=0.2, cluster_token=secret)
+    bully = ALGORITHMS["bully"]
+    return create_election_app(config, bully.factory(bully.settings()))
+
+
+async def joined(registry: TestServer, aiohttp_client, token: str | None = None) -> TestClient:
+    app = bully_app(str(registry.make_url("")).rstrip("/"), token)
+    client = await aiohttp_client(app)
+    await wait_until(lambda: app[MEMBERSHIP].registered, timeout=5, what="n1 to register")
+    return client
+
+
+@pytest.fixture
+async def lone(registry: TestServer, aiohttp_client) -> TestClient:
+    return await joined(registry, aiohttp_client)
+
+
+async def status(client: TestClient) -> dict:
+    async with client.get("/cluster/status") as resp:
+        return await resp.json()
+
+
+async def test_messages_on_a_stream_reach_the_election_in_order(lone: TestClient) -> None:
+    async with lone.ws_connect("/cluster/stream") as stream:
+        for term in (3, 5, 7):
+            await stream.send_json({"type": "heartbeat", "sender": "n9", "term": term})
+
+        async def at_term_7() -> bool:
+            return (await status(lone))["term"] == 7
+
+        await wait_until(at_term_7, timeout=5, what="the third heartbeat")
+    body = await status(lone)
+    assert (body["role"], body["leader"]) == ("follower", "n9")
+
+
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        ("{bad", "not valid JSON"),
+        ('{"type": "vote", "sender": "n2", "term": 1, "granted": true}', "'type' must be one of"),
+        ('{"type": "heartbeat", "sender": "n2", "term": -1}', "'term' must be a whole number"),
+        ('{"type": "heartbeat", "sender": "n 2", "term": 1}', "sender"),
+        ('{"type": "victory", "sender": "n1", "term": 9}', "to itself"),
+        ("[" * 30_000 + "]" * 30_000, "nested too deeply"),
+    ],
+    ids=["not-json", "other-algorithm", "negative-term", "bad-name", "from-itself", "deep"],
+)
+async def test_a_bad_frame_closes_the_stream_saying_why(
+    lone: TestClient, frame: str, reason: str
+) -> None:
+    async with lone.ws_connect("/cluster/stream") as stream:
+        await stream.send_str(frame)
+        answer = await stream.receive(timeout=5)
+    assert answer.type is WSMsgType.CLOSE
+    assert answer.data == WSCloseCode.POLICY_VIOLATION
+    assert reason in answer.extra
+    assert (await status(lone))["term"] == 0, "nothing reached the election"
+
+
+async def test_a_binary_frame_closes_the_stream(lone: TestClient) -> None:
+    async with lone.ws_connect("/cluster/stream") as stream:
+        await stream.send_bytes(b'{"type": "heartbeat", "sender": "n2", "term": 1}')
+        answer = await stream.receive(timeout=5)
+    assert (answer.type, answer.data) == (WSMsgType.CLOSE, WSCloseCode.UNSUPPORTED_DATA)
+    assert "text frame" in answer.extra
+
+
+async def test_a_frame_over_the_message_limit_closes_the_stream(lone: TestClient) -> None:
+    big = json.dumps(
+        {"type": "heartbeat", "sender": "n2", "term": 1, "pad": "x" * MAX_MESSAGE_BYTES}
+    )
+    async with lone.ws_connect("/cluster/stream") as stream:
+        await stream.send_str(big)
+        answer = await stream.receive(timeout=5)
+    assert (answer.type, answer.data) == (WSMsgType.CLOSE, WSCloseCode.MESSAGE_TOO_BIG)
+    assert (await status(lone))["term"] == 0
+
+
+async def test_a_plain_get_is_told_the_stream_is_a_websocket(lone: TestClient) -> None:
+    resp = await lone.get("/cluster/stream")
+    assert resp.status == 400
+    assert (await resp.json())["error"]["code"] == "not_a_websocket"
+
+
+async def test_a_node_not_registered_refuses_streams_with_503(
+    aiohttp_client, unused_tcp_port: int
+) -> None:
+    node = await aiohttp_client(bully_app(f"http://127.0.0.1:{unused_tcp_port}"))
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await node.ws_connect("/cluster/stream")
+    assert refused.value.status == 503
+
+
+async def test_with_a_cluster_token_a_stream_needs_it(registry: TestServer, aiohttp_client) -> None:
+    node = await joined(registry, aiohttp_client, token="s3cret")
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await node.ws_connect("/cluster/stream")
+    assert refused.value.status == 401
+    headers = {"Authorization": "Bearer s3cret"}
+    async with node.ws_connect("/cluster/stream", headers=headers) as stream:
+        await stream.send_json({"type": "heartbeat", "sender": "n9", "term": 4})
+
+        async def at_term_4() -> bool:
+            return (await status(node))["term"] == 4
+
+        await wait_until(at_term_4, timeout=5, what="the heartbeat, with the token")
+
+
+class Choosy(ElectionDriver):
+    """A driver that refuses heartbeats at term 13, as a stage's driver may refuse a message."""
+
+    async def on_message(self, message: Message) -> None:
+        if message.term == 13:
+            raise ApiError(409, "unlucky", "not at term 13")
+        await super().on_message(message)
+
+
+async def test_a_message_the_driver_refuses_leaves_the_stream_open(
+    registry: TestServer, aiohttp_client
+) -> None:
+    url = str(registry.make_url("")).rstrip("/")
+    config = NodeConfig("n1", url, 9001, heartbeat_interval=0.2)
+    bully = ALGORITHMS["bully"]
+    app = create_election_app(config, bully.factory(bully.settings()), driver=Choosy)
+    node = await aiohttp_client(app)
+    await wait_until(lambda: app[MEMBERSHIP].registered, timeout=5, what="n1 to register")
+    async with node.ws_connect("/cluster/stream") as stream:
+        for term in (13, 14):
+            await stream.send_json({"type": "heartbeat", "sender": "n9", "term": term})
+
+        async def at_term_14() -> bool:
+            return (await status(node))["term"] == 14
+
+        await wait_until(at_term_14, timeout=5, what="the heartbeat after the refused one")
+        assert not stream.closed
+
+
+async def test_a_node_shutting_down_closes_its_streams_as_going_away(
+    registry: TestServer, aiohttp_client
+) -> None:
+    node = await joined(registry, aiohttp_client)
+    async with aiohttp.ClientSession() as session:
+        stream = await session.ws_connect(node.make_url("/cluster/stream"))
+        await node.close()  # an open stream would hold the shutdown up until its timeout
+        answer = await stream.receive(timeout=5)
+        assert (answer.type, answer.data) == (WSMsgType.CLOSE, WSCloseCode.GOING_AWAY)
+        await stream.close()
