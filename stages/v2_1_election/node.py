@@ -8,21 +8,20 @@ of it; it only moves its messages, keeps what it must keep, and fires its timers
 * a loop calls ``tick(now)`` when the core's ``deadline`` comes (on a grid of
   ``heartbeat_interval / 10``, as the simulator ticks), and sleeps in between: until
   then, until a message moves the deadline sooner, or for one heartbeat interval at
-  most, so that it notices a stall and a changed membership. When the node's
-  :class:`~stages.v2_1_election.peers.PeerView` changes, it hands the core the new
-  peer list with ``set_peers`` (the view remembers peers through a registry restart);
-* ``GET /cluster/stream``, a peer's messages on one WebSocket, and ``POST /cluster/{type}``,
-  one message per request (:mod:`~stages.v2_1_election.routes`), hand each incoming
-  message to ``receive`` (at most :data:`MAX_MESSAGE_BYTES`, else ``413`` or close code 1009);
+  most, so that it notices a stall. When the node's ``PeerView`` changes (a blocking
+  query at the registry hears of each change), it hands the core the new peer list
+  with ``set_peers`` (the view remembers peers through a registry restart);
+* ``GET /cluster/stream`` (a peer's messages on one WebSocket) and ``POST /cluster/{type}``
+  (:mod:`~stages.v2_1_election.routes`) hand each message to ``receive`` (at most
+  :data:`MAX_MESSAGE_BYTES`, else ``413``, or on a stream close code 1009);
 * after every verb, the driver does what the core's ``ready`` says, in etcd's order:
   it *persists* the hard state (the ``--data-dir`` vote file, fsync'd), then *sends* the
   messages through :class:`~stages.v2_1_election.transport.PeerLanes`, one lane and one
   stream per peer, with a bounded queue and a short timeout, so a slow, dead or made-up
   peer never stalls the loop, the HTTP server, or the messages to others.
 
-A later stage extends the node by subclassing the driver (its ``persist``, ``send``,
-``apply``, ``tick``, ``on_message``, ``messages`` and ``tasks``) and handing the class to
-``create_election_app(..., driver=...)``.
+A later stage subclasses the driver (its ``persist``, ``send``, ``apply``, ``tick``,
+``on_message``, ``messages``, ``tasks``) and hands it to ``create_election_app(driver=...)``.
 
 Routes added to the v2 node::
 
@@ -58,7 +57,16 @@ from stages.v2_1_election.messages import Message
 from stages.v2_1_election.peers import PEER_GRACE_INTERVALS, PEER_OUTAGE_INTERVALS, PeerView
 from stages.v2_1_election.routes import DRIVER, add_cluster_routes
 from stages.v2_1_election.transport import PeerLanes
-from stages.v2_registry.node import MEMBERSHIP, REGISTRY, SESSION, NodeConfig, create_node_app
+from stages.v2_registry.blocking import follow
+from stages.v2_registry.models import NodeInfo
+from stages.v2_registry.node import (
+    MEMBERSHIP,
+    NODE_CONFIG,
+    REGISTRY,
+    SESSION,
+    NodeConfig,
+    create_node_app,
+)
 
 __all__ = ["DRIVER", "MAX_MESSAGE_BYTES", "ElectionDriver", "create_election_app"]
 
@@ -157,14 +165,16 @@ class ElectionDriver:
         except ClientError as exc:
             log.debug("Could not refresh peers: %s", exc)
             return  # the registry is away: believe what we believed
-        now = time.monotonic()
+        self.take_peers(nodes, time.monotonic())
+
+    def take_peers(self, nodes: list[NodeInfo], now: float) -> None:  # a list of the registry's
         self.app[MEMBERSHIP].update_peers(nodes, now)
         self.sync_peers(now)
 
     # --8<-- [start:on_message]
     async def on_message(self, message: Message) -> None:
-        """One valid message from a peer (``POST /cluster/{type}``): to the core. Override to
-        take the types a stage adds to ``messages``, and pass the others on to this one."""
+        """One valid message from a peer (on its stream, or ``POST /cluster/{type}``): to the
+        core. Override to take the types a stage adds to ``messages``, and pass the others on."""
         self.lanes.heard_from(message.sender)
         self.settle(self.elector.receive(message, time.monotonic()))
 
@@ -207,27 +217,18 @@ class ElectionDriver:
                     await self.wake.wait()
 
     async def watch_peers(self, every: float) -> None:
-        """Refresh the peer list more often than the registry heartbeat (every second) does.
-
-        An election must know who is out there before its first timeout, so a node looks
-        at the registry twice per leader timeout (``Timings.leader_timeout``); a list the
-        registry heartbeat fetched less than ``every`` ago counts as such a look.
-        """
-        while True:
-            fetched, now = self.app[MEMBERSHIP].updated_at, time.monotonic()
-            if fetched is not None and now - fetched < every:
-                self.sync_peers(now)  # the heartbeat's look is recent: take it at once,
-                await asyncio.sleep(fetched + every - now)  # and look when it is old
-            else:
-                await self.refresh_peers()
-                await asyncio.sleep(every)
+        """Hear of each change to the registry's list as it happens (a blocking query, asked
+        at most every ``every`` s): an election must know its peers before its first timeout."""
+        config = self.app[NODE_CONFIG]
+        session, timeout = self.app[SESSION], config.registry_timeout
+        await follow(config.registry_url, session, timeout, every, self.take_peers)
 
     def tasks(self) -> list[Coroutine[Any, Any, None]]:
         """What runs while the app does: the loop and the peer watch. Override to add more."""
-        timings = self.elector.timings
+        timing = self.elector.timings
         return [
-            self.run(timings.heartbeat_interval / 10),
-            self.watch_peers(timings.leader_timeout / 2),
+            self.run(timing.heartbeat_interval / 10),
+            self.watch_peers(timing.leader_timeout / 2),
         ]
 
     async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:

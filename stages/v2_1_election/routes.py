@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # the driver's module builds the app from these routes
 log = logging.getLogger(__name__)
 
 DRIVER: web.AppKey[ElectionDriver] = web.AppKey("driver")  # the app's one election driver
-STREAMS = web.AppKey("streams", set[web.WebSocketResponse])  # the peers' streams, open now
+STREAMS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("streams")  # open ones
 
 
 def add_cluster_routes(app: web.Application) -> None:
@@ -150,7 +150,8 @@ async def read_stream(request: web.Request, stream: web.WebSocketResponse) -> No
 
 async def close_streams(app: web.Application) -> None:
     """At shutdown: every peer's stream is closed, as "going away"."""
-    streams = list(app[STREAMS])
+    open_now = app[STREAMS]
+    streams = list(open_now)  # each close takes itself out of the set
     await asyncio.gather(
         *(
             closing(stream, WSCloseCode.GOING_AWAY, "the node is shutting down")

@@ -40,6 +40,17 @@ class RegistryClient(HttpClient):
         _, body = await self._json("GET", "/nodes")
         return self._parse("GET /nodes", lambda: [NodeInfo.from_json(n) for n in body["nodes"]])
 
+    async def watch_nodes(self, index: int | None, wait: float) -> tuple[list[NodeInfo], int]:
+        """The list and its index. Given the index of an earlier answer, the registry holds
+        this one until the list changes, for ``wait`` seconds at most (a blocking query):
+        this client's timeout must be longer than that."""
+        query = "" if index is None else f"?index={index}&wait={wait:g}"
+        _, body = await self._json("GET", "/nodes" + query)
+        return self._parse(
+            "GET /nodes",
+            lambda: ([NodeInfo.from_json(n) for n in body["nodes"]], int(body["index"])),
+        )
+
     async def node(self, name: str) -> NodeInfo | None:
         try:
             _, body = await self._json("GET", f"/nodes/{quote(name, safe='')}")

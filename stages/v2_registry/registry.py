@@ -56,7 +56,9 @@ class NameTaken(Exception):
 class Registry:
     """Registered nodes by name; an entry expires ``ttl`` seconds after its last heartbeat."""
 
-    def __init__(self, ttl: float = DEFAULT_TTL, max_nodes: int = DEFAULT_MAX_NODES) -> None:
+    def __init__(
+        self, ttl: float = DEFAULT_TTL, max_nodes: int = DEFAULT_MAX_NODES, first_index: int = 0
+    ) -> None:
         if ttl <= 0:
             raise ValueError(f"ttl must be greater than 0, not {ttl}")
         if max_nodes <= 0:
@@ -64,6 +66,9 @@ class Registry:
         self.ttl = ttl
         self.max_nodes = max_nodes
         self._entries: dict[str, Entry] = {}
+        # Grows by one whenever a node joins or leaves (not when one renews): two answers
+        # with the same index list the same nodes. A watcher asks "has it moved from N?".
+        self.index = first_index
 
     def is_live(self, entry: Entry, now: float) -> bool:
         return entry.age(now) < self.ttl
@@ -88,11 +93,15 @@ class Registry:
             return renewed, False
         entry = Entry(name=name, host=host, port=port, first_seen=now, last_seen=now)
         self._entries[name] = entry
+        self.index += 1
         return entry, True
 
     def deregister(self, name: str) -> Entry | None:
         """Forget ``name`` at once; return its entry, or None if it was unknown."""
-        return self._entries.pop(name, None)
+        entry = self._entries.pop(name, None)
+        if entry is not None:
+            self.index += 1
+        return entry
 
     def get(self, name: str, now: float) -> Entry | None:
         """The live entry for ``name``, or None."""
@@ -110,6 +119,8 @@ class Registry:
         dead = [e for e in self._entries.values() if not self.is_live(e, now)]
         for entry in dead:
             del self._entries[entry.name]
+        if dead:
+            self.index += 1
         return sorted(dead, key=lambda e: e.name)
 
 

@@ -3,7 +3,8 @@
 Routes::
 
     POST   /nodes          register or renew (the heartbeat): 201 new, 200 renewed
-    GET    /nodes          {"nodes": [...]} sorted by name
+    GET    /nodes          {"nodes": [...], "index": I} sorted by name; with ?index=N&wait=S
+                           held until the index moves on from N, or S seconds (blocking.py)
     GET    /nodes/{name}   one entry, or 404
     DELETE /nodes/{name}   204, or 404
     (with a cluster token, POST and DELETE need ``Authorization: Bearer TOKEN``, else 401)
@@ -30,6 +31,7 @@ from aiohttp.typedefs import Middleware
 from stages.v1_kv.errors import ApiError, json_errors
 from stages.v1_kv.server import json_ends_with_newline
 from stages.v2_registry.auth import Secret, require_token, warn_if_open, writes
+from stages.v2_registry.blocking import Changes, blocking_query, first_index
 from stages.v2_registry.models import InvalidMessage, NodeInfo, Registration, check_name
 from stages.v2_registry.registry import (
     DEFAULT_MAX_NODES,
@@ -75,6 +77,7 @@ class Refusals:
 REGISTRY = web.AppKey("registry", Registry)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 REFUSALS = web.AppKey("refusals", Refusals)
+CHANGES = web.AppKey("changes", Changes)
 
 
 def entry_json(entry: Entry, now: float, ttl: float | None = None) -> dict[str, object]:
@@ -122,6 +125,7 @@ async def register(request: web.Request) -> web.Response:
         ) from None
     if created:
         log.info("Registered node %s at %s:%d", entry.name, entry.host, entry.port)
+        request.app[CHANGES].notify()
     else:
         log.debug("Heartbeat from %s", entry.name)
     return web.json_response(entry_json(entry, now, registry.ttl), status=201 if created else 200)
@@ -130,10 +134,23 @@ async def register(request: web.Request) -> web.Response:
 # --8<-- [end:register]
 
 
+# --8<-- [start:list_nodes]
 async def list_nodes(request: web.Request) -> web.Response:
+    """The live nodes and the list's index; a blocking query waits for the index to move."""
+    registry = request.app[REGISTRY]
+    index, wait = blocking_query(request)
+    if index == registry.index:  # the asker has this list already: answer once it changes
+        await request.app[CHANGES].wait(wait)
     now = request.app[CLOCK]()
-    nodes = [entry_json(e, now) for e in request.app[REGISTRY].entries(now)]
-    return web.json_response({"nodes": nodes})
+    nodes = [entry_json(e, now) for e in registry.entries(now)]
+    return web.json_response({"nodes": nodes, "index": registry.index})
+
+
+# --8<-- [end:list_nodes]
+
+
+async def answer_the_waiting(app: web.Application) -> None:
+    app[CHANGES].notify()
 
 
 def _name(request: web.Request) -> str:
@@ -160,6 +177,7 @@ async def deregister(request: web.Request) -> web.Response:
     if request.app[REGISTRY].deregister(name) is None:
         raise _unknown(name)
     log.info("Deregistered node %s", name)
+    request.app[CHANGES].notify()
     return web.Response(status=204)
 
 
@@ -184,8 +202,11 @@ async def sweep_expired(app: web.Application, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         now = clock()
-        for entry in registry.expire(now):
+        expired = registry.expire(now)
+        for entry in expired:
             log.info("Node %s expired after %.1fs without a heartbeat", entry.name, entry.age(now))
+        if expired:
+            app[CHANGES].notify()
 
 
 def sweeper(interval: float) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -216,7 +237,9 @@ def create_registry_app(
     app = web.Application(middlewares=middlewares)
     if config.token is None:
         app.on_startup.append(warn_if_open("The registry"))
-    app[REGISTRY] = Registry(config.ttl, config.max_nodes)
+    app[REGISTRY] = Registry(config.ttl, config.max_nodes, first_index())
+    app[CHANGES] = Changes()
+    app.on_shutdown.append(answer_the_waiting)  # or a held query would hold the shutdown up
     app[CLOCK] = clock
     app[REFUSALS] = Refusals()
     app.router.add_post("/nodes", register)
