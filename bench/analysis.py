@@ -244,18 +244,19 @@ A registry and 3 nodes at rest, for each algorithm, after they have agreed on a 
 At rest a node's election loop sleeps until its core's next deadline, for one heartbeat
 interval at most (so that waking up late still means the process was stopped); what is left
 is messages. Every heartbeat interval (100 ms at the defaults) the leader sends a heartbeat
-to each follower, and under majority vote each follower acknowledges it with a request of
-its own; every node renews its entry with the registry once a second, and has the registry's
-list at most half a leader timeout old (a list its renewal has just fetched counts). Each is
-an HTTP request that wakes a sleeping Python process, and the wake-up costs more than the
-work: measured by hand on a two-core machine like this one, an asyncio process spends about
-0.15 ms of CPU each time it wakes up for nothing at all, and a bare aiohttp server answering
-one small POST every 100 ms about 0.5 ms per request. Ten heartbeats a second therefore cost
-a follower about half a percent of a core before anything else; the leader sends twice as
-many, and majority vote doubles the requests. Fewer requests per heartbeat would cut it (an
-acknowledgement carried back in the heartbeat's own response, a registry that tells of
-changes instead of being asked), a cheaper handler hardly; the memory is the interpreter,
-aiohttp and its dependencies, almost none of it ours.
+to each follower, and under majority vote each follower acknowledges it; each is a frame on
+a WebSocket kept open to that peer, not an HTTP request of its own. Every node renews its
+entry with the registry once a second (a request, and the list with it), and keeps one
+blocking query open at the registry, which answers only when a node joins or leaves. Each
+message still wakes a sleeping Python process, and the wake-up costs more than the work:
+measured by hand on a two-core machine like this one, an asyncio process spends about 0.15
+ms of CPU each time it wakes up for nothing at all; a bare aiohttp server answering one small
+POST every 100 ms spends about 0.5% of a core, and one reading a WebSocket frame every 100 ms
+about 0.25%. With a request per message and the list fetched four times a second, as until
+2026-12-06, a node at rest cost 1.1% (Bully) and 1.4% (majority vote) of a core here, and
+the registry 0.6 to 0.7%. What is left is mostly the ten heartbeats a second, in Python: a
+longer heartbeat interval would cut it, at the price of failover time. The memory is the
+interpreter, aiohttp and its dependencies, almost none of it ours.
 
 ## 7. The replicated log (v3.0) against etcd
 
@@ -277,20 +278,20 @@ HTTP/1.1 to the same load generator; every request goes to the leader.
   stack; not smaller handlers.
 - **The client**: one Python client process gets a fraction of what `wrk` gets from the same
   server; a benchmark of a Python server needs a load generator written in C.
-- **The registry**: one JSON request per node per second; its CPU grows linearly with the
-  nodes, and `GET /nodes` with the size of the list. Longer heartbeat intervals (and a TTL to
-  match) or a list that only sends changes would change it.
+- **The registry**: one JSON request per node per second, and the list with it (a v2.1
+  node's blocking query adds nothing at rest); its CPU grows linearly with the nodes, and
+  `GET /nodes` with the size of the list. Longer heartbeat intervals (and a TTL to match),
+  or a renewal that does not fetch the list, would change it.
 - **Failover**: the timeout to notice a silent leader, for every system measured here; the
   election after it is a small part. A graceful hand-off removes it for planned stops.
 - **Election messages**: the square of the cluster for Bully, about linear for majority vote.
-- **Idle**: the heartbeats and the registry's requests, each an HTTP request that wakes a
-  sleeping Python process (the loop itself sleeps until its next deadline). An
-  acknowledgement carried back in the heartbeat's response, and a registry that tells of
-  changes, would use less; a longer heartbeat interval too, at the price of failover time.
+- **Idle**: the heartbeats, a WebSocket frame each, and the registry heartbeat, each waking
+  a sleeping Python process (the loop itself sleeps until its next deadline). A longer
+  heartbeat interval would use less, at the price of failover time.
 - **The replicated log**: one put alone waits for two fsyncs in a row; many at once are
-  bound by the leader's CPU, a third of it the kernel's loopback TCP (an HTTP request per
-  batch to each follower) and a third aiohttp and asyncio. A stream per follower instead of
-  a request per batch would change it; the Raft core is a few percent.
+  bound by the leader's CPU, a fifth of it the kernel's loopback TCP (mostly the
+  AppendEntries frames to the followers) and a third aiohttp and asyncio. Fewer, fuller
+  frames to the followers would change it, then the JSON; the Raft core is a few percent.
 
 ## The exact commands
 

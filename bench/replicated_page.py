@@ -16,15 +16,16 @@ from bench.replicated import FIGURES, Etcd, Ours
 OURS, ETCD = "v3.0", "etcd"
 
 PROFILE_ROWS = [
-    ("socket writes to the followers (AppendEntries, one HTTP request each)", "19%"),
-    ("socket writes to the clients (the responses)", "15%"),
-    ("aiohttp: parsing, routing and responding; its client's requests to the followers", "20%"),
-    ("asyncio: tasks, futures, callbacks, handing each save to the thread", "11%"),
-    ("waiting in `epoll` (the core is shared with the followers)", "12%"),
-    ("JSON: the messages to the followers, the log's commands, error bodies", "7%"),
-    ("our handlers, middlewares and driver", "7%"),
-    ("the write-ahead log's thread: encoding a record, `write`, `fsync`", "6%"),
+    ("socket writes to the followers (AppendEntries, a WebSocket frame each)", "16%"),
+    ("socket writes to the clients (the responses)", "4%"),
+    ("aiohttp: parsing, routing and responding; framing the messages to the followers", "18%"),
+    ("asyncio: tasks, futures, callbacks, handing each save to the thread", "12%"),
+    ("waiting in `epoll` (the core is shared with the followers)", "10%"),
+    ("JSON: the messages to the followers, the log's commands, error bodies", "11%"),
+    ("our handlers, middlewares and driver", "12%"),
+    ("the write-ahead log's thread: encoding a record, `write`, `fsync`", "12%"),
     ("the Raft core and the key/value state machine", "2%"),
+    ("the interpreter's own (building objects, weak references)", "3%"),
 ]
 PROFILE = "\n".join(
     ["| where a sample of the leader was | share |", "|---|---|"]
@@ -254,20 +255,22 @@ and aiohttp being imported.{etcd_restart}
 On this machine the members of both clusters share one core, so under 64 connections a put
 is bound by CPU, not by the disk (the batches amortise the fsync) nor by the algorithm (a
 put is one proposal, one AppendEntries per follower per batch, one commit).{bound} A profile of the
-v3.0 leader under the 64-connection put load, sampled with `py-spy` for 15 s (about 3,200
+v3.0 leader under the 64-connection put load, sampled with `py-spy` for 15 s (about 2,800
 samples, the commands below), put its time here:
 
 {PROFILE}
 
-So about a third of the leader's CPU is the kernel's loopback TCP, inside `send`: every put's
-response, and every batch's AppendEntries to each follower, which is an HTTP request of its
-own (aiohttp's client, a JSON body, a JSON reply). Another third is aiohttp and asyncio in
-Python. The algorithm (the Raft core, the state machine) and the fsync are small: the disk
-waits happen in a thread, off the event loop. etcd does the same work in Go, with one
-long-lived HTTP stream of messages per follower (its `rafthttp`) instead of a request per
-batch; what would close most of
-the gap for us is the transport (a stream of messages per follower, not an HTTP request per
-batch), then the JSON, not the log or the election.
+So a fifth of the leader's CPU is the kernel's loopback TCP, inside `send`, and most of that
+is the AppendEntries to the followers, each a frame on the WebSocket kept open to that
+follower: the leader writes more to its followers than it answers its clients. (Until
+2026-12-06 each AppendEntries was an HTTP request of its own, with its headers and a JSON
+reply, and `send` took a third of the CPU; the CPU a put cost the three members went from
+502 to 422 µs with the stream.) aiohttp and asyncio in Python are another third, JSON a tenth. The algorithm
+(the Raft core, the state machine) and the fsync are small: the disk waits happen in a
+thread, off the event loop. etcd does the same work in Go, with the same design (one
+long-lived stream of messages per follower, its `rafthttp`); what would close more of the
+gap for us is fewer, fuller frames to the followers (more entries in each), then the JSON,
+not the log or the election.
 
 ```text
 py-spy record --pid PID --duration 15 --rate 250 --format raw --threads --nonblocking -o v3.txt
