@@ -265,12 +265,12 @@ is the AppendEntries to the followers, each a frame on the WebSocket kept open t
 follower: the leader writes more to its followers than it answers its clients. (Until
 2026-12-06 each AppendEntries was an HTTP request of its own, with its headers and a JSON
 reply, and `send` took a third of the CPU; the CPU a put cost the three members went from
-502 to 422 µs with the stream.) aiohttp and asyncio in Python are another third, JSON a tenth. The algorithm
-(the Raft core, the state machine) and the fsync are small: the disk waits happen in a
-thread, off the event loop. etcd does the same work in Go, with the same design (one
-long-lived stream of messages per follower, its `rafthttp`); what would close more of the
-gap for us is fewer, fuller frames to the followers (more entries in each), then the JSON,
-not the log or the election.
+502 to 422 µs with the stream.) aiohttp and asyncio in Python are another third, JSON a
+tenth. The algorithm (the Raft core, the state machine) and the fsync are small: the disk
+waits happen in a thread, off the event loop. etcd does the same work in Go, with the same
+design (one long-lived stream of messages per follower, its `rafthttp`); what would close
+more of the gap for us is fewer, fuller frames to the followers (more entries in each),
+then the JSON, not the log or the election.
 
 ```text
 py-spy record --pid PID --duration 15 --rate 250 --format raw --threads --nonblocking -o v3.txt
