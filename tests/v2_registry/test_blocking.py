@@ -16,6 +16,7 @@ from stages.v2_registry.blocking import MAX_WAIT, first_index
 from stages.v2_registry.client import RegistryClient
 from stages.v2_registry.registry import Registry
 from stages.v2_registry.server import RegistryConfig, create_registry_app
+from tests.v2_registry.clocks import FakeClock
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -40,19 +41,6 @@ def test_a_registry_starts_at_a_random_index_so_a_restart_shows() -> None:
     rng = random.Random(4)
     assert len({first_index(rng) for _ in range(100)}) == 100
     assert all(first_index(rng) > 0 for _ in range(100))
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

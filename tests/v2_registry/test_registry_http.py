@@ -8,20 +8,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from stages.v2_registry.server import RegistryConfig, create_registry_app
+from tests.v2_registry.clocks import FakeClock
 from workbench.harness import wait_until
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture
