@@ -32,13 +32,21 @@ if TYPE_CHECKING:  # the driver's module builds the app from these routes
 log = logging.getLogger(__name__)
 
 DRIVER: web.AppKey[ElectionDriver] = web.AppKey("driver")  # the app's one election driver
-STREAMS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("streams")  # open ones
+
+
+class OpenStreams(set[web.WebSocketResponse]):
+    """The peers' streams open now; once shutdown has begun (``closed``), none stays open."""
+
+    closed = False
+
+
+STREAMS = web.AppKey("streams", OpenStreams)
 
 
 def add_cluster_routes(app: web.Application) -> None:
     """The routes above on ``app``, whose :data:`DRIVER` is set, and the close of every
     stream at shutdown (an open WebSocket would otherwise hold the shutdown up)."""
-    app[STREAMS] = set()
+    app[STREAMS] = OpenStreams()
     app.router.add_get("/cluster/stream", receive_stream)
     app.router.add_post("/cluster/{kind}", receive_message)
     app.router.add_get("/cluster/status", get_status)
@@ -124,11 +132,15 @@ async def receive_stream(request: web.Request) -> web.StreamResponse:
     if not stream.can_prepare(request).ok:
         raise ApiError(400, "not_a_websocket", "GET /cluster/stream opens a WebSocket")
     await stream.prepare(request)
-    request.app[STREAMS].add(stream)
+    streams = request.app[STREAMS]
+    if streams.closed:  # opened while the node began to shut down
+        await closing(stream, WSCloseCode.GOING_AWAY, "the node is shutting down")
+        return stream
+    streams.add(stream)
     try:
         await read_stream(request, stream)
     finally:
-        request.app[STREAMS].discard(stream)
+        streams.discard(stream)
     return stream
 
 
@@ -145,12 +157,17 @@ async def read_stream(request: web.Request, stream: web.WebSocketResponse) -> No
             except InvalidMessage as exc:
                 await closing(stream, WSCloseCode.POLICY_VIOLATION, str(exc))
             else:
-                await deliver(driver, message)
+                try:
+                    await deliver(driver, message)
+                except Exception:  # a bug: say so, and end this stream (not the node)
+                    log.exception("Could not handle a %s from %s", message.kind, message.sender)
+                    await closing(stream, WSCloseCode.INTERNAL_ERROR, "the node failed on it")
 
 
 async def close_streams(app: web.Application) -> None:
-    """At shutdown: every peer's stream is closed, as "going away"."""
+    """At shutdown: every peer's stream is closed, as "going away", and so is any opened later."""
     open_now = app[STREAMS]
+    open_now.closed = True
     streams = list(open_now)  # each close takes itself out of the set
     await asyncio.gather(
         *(

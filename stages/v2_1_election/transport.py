@@ -162,6 +162,9 @@ class PeerLanes:
                 raise aiohttp.ClientError(f"HTTP {exc.status}: not a node") from None
             self.heard_from(peer)
             return None
+        if self.url_of(peer) is None:  # it left the view while we were connecting
+            await stream.close()
+            return None
         self.heard_from(peer)
         self.streams[peer] = stream
         self.readers[peer] = asyncio.create_task(self._read(peer, stream))
@@ -188,7 +191,9 @@ class PeerLanes:
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reader
-        await stream.close()  # waits for the peer's close frame for a message timeout at most
+        with contextlib.suppress(TimeoutError):  # a stalled peer cannot hold us up
+            async with asyncio.timeout(self.timeout):
+                await stream.close()  # the frames written before it still reach the peer
 
     # --8<-- [end:send]
 

@@ -67,10 +67,10 @@ def auth_headers(token: Secret | None) -> dict[str, str]:
 
 
 def writes(request: web.Request) -> bool:
-    """The requests that change something: every method but GET, HEAD and OPTIONS, and
-    every WebSocket (a stream of messages, such as v2.1's peers send, opened with a GET)."""
-    upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
-    return upgrade or request.method not in ("GET", "HEAD", "OPTIONS")
+    """The requests that change something: every method but GET, HEAD and OPTIONS, and every
+    request that asks to switch protocols (a WebSocket, such as the stream of messages v2.1's
+    peers open with a GET): any ``Upgrade`` header at all, however it is spelled or padded."""
+    return "Upgrade" in request.headers or request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 # --8<-- [start:require_token]

@@ -3,8 +3,9 @@
 Polling a list that rarely changes costs a request each time for nothing, and still hears
 of a change only at the next poll. Consul's blocking queries (and etcd's and Kubernetes'
 watches) turn it around: every answer carries the list's ``index``, which grows whenever a
-node joins or leaves (not when one renews); a client that passes back the index it has is
-answered as soon as the index differs, or after ``wait`` seconds with the same list. A node
+node joins or leaves (not when one renews; a silent node counts as left when the sweep
+removes it, up to ``ttl / 5`` after the listing stopped showing it); a client that passes
+back the index it has is answered as soon as the index differs, or after ``wait`` seconds. A node
 therefore keeps one such question open, and hears of a newcomer within a round trip.
 
 An index from another registry (one that restarted since) simply differs, so the answer
@@ -63,7 +64,7 @@ def blocking_query(request: web.Request) -> tuple[int | None, float]:
         if wait_text is not None:
             raise ApiError(400, "invalid_query", "'wait' needs an 'index' to wait on")
         return None, 0.0
-    if not index_text.isdigit() or len(index_text) > 18:
+    if not (index_text.isascii() and index_text.isdigit()) or len(index_text) > 18:
         raise ApiError(
             400,
             "invalid_query",

@@ -66,8 +66,8 @@ class Registry:
         self.ttl = ttl
         self.max_nodes = max_nodes
         self._entries: dict[str, Entry] = {}
-        # Grows by one whenever a node joins or leaves (not when one renews): two answers
-        # with the same index list the same nodes. A watcher asks "has it moved from N?".
+        # Grows by one whenever a node joins, is deregistered or expires (at ``expire``; a
+        # renewal changes nothing). A watcher asks "has it moved on from N?".
         self.index = first_index
 
     def is_live(self, entry: Entry, now: float) -> bool:

@@ -6,6 +6,7 @@ the stream needs what a POST needs (a registered node, the cluster token if ther
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import aiohttp
@@ -17,6 +18,7 @@ from stages.v1_kv.errors import ApiError
 from stages.v2_1_election.algorithms import ALGORITHMS
 from stages.v2_1_election.messages import Message
 from stages.v2_1_election.node import MAX_MESSAGE_BYTES, ElectionDriver, create_election_app
+from stages.v2_1_election.routes import close_streams
 from stages.v2_registry.auth import Secret
 from stages.v2_registry.node import MEMBERSHIP, NodeConfig
 from stages.v2_registry.server import RegistryConfig, create_registry_app
@@ -179,3 +181,61 @@ async def test_a_node_shutting_down_closes_its_streams_as_going_away(
         answer = await stream.receive(timeout=5)
         assert (answer.type, answer.data) == (WSMsgType.CLOSE, WSCloseCode.GOING_AWAY)
         await stream.close()
+
+
+@pytest.mark.parametrize("upgrade", ["websocket\xa0", "\xa0websocket", " WebSocket ", "h2c"])
+async def test_with_a_cluster_token_no_spelling_of_upgrade_gets_a_stream_without_it(
+    registry: TestServer, aiohttp_client, upgrade: str
+) -> None:
+    node = await joined(registry, aiohttp_client, token="s3cret")
+    reader, writer = await asyncio.open_connection(node.host, node.port)
+    writer.write(
+        (
+            "GET /cluster/stream HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+            f"Upgrade: {upgrade}\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        ).encode()
+    )
+    status_line = await asyncio.wait_for(reader.readline(), timeout=5)
+    writer.close()
+    assert status_line.split()[1] == b"401", status_line
+
+
+class Broken(ElectionDriver):
+    """A driver with a bug: it fails on heartbeats at term 13."""
+
+    async def on_message(self, message: Message) -> None:
+        if message.term == 13:
+            raise RuntimeError("a bug")
+        await super().on_message(message)
+
+
+async def test_a_driver_that_fails_on_a_message_ends_that_stream_not_the_node(
+    registry: TestServer, aiohttp_client
+) -> None:
+    url = str(registry.make_url("")).rstrip("/")
+    config = NodeConfig("n1", url, 9001, heartbeat_interval=0.2)
+    bully = ALGORITHMS["bully"]
+    app = create_election_app(config, bully.factory(bully.settings()), driver=Broken)
+    node = await aiohttp_client(app)
+    await wait_until(lambda: app[MEMBERSHIP].registered, timeout=5, what="n1 to register")
+    async with node.ws_connect("/cluster/stream") as stream:
+        await stream.send_json({"type": "heartbeat", "sender": "n9", "term": 13})
+        answer = await stream.receive(timeout=5)
+    assert (answer.type, answer.data) == (WSMsgType.CLOSE, WSCloseCode.INTERNAL_ERROR)
+    async with node.ws_connect("/cluster/stream") as stream:  # the node still takes streams
+        await stream.send_json({"type": "heartbeat", "sender": "n9", "term": 14})
+
+        async def at_term_14() -> bool:
+            return (await status(node))["term"] == 14
+
+        await wait_until(at_term_14, timeout=5, what="the next stream's heartbeat")
+
+
+async def test_a_stream_opened_once_shutdown_began_is_closed_at_once(lone: TestClient) -> None:
+    app = lone.app
+    assert app is not None
+    await close_streams(app)  # what shutdown does first
+    async with lone.ws_connect("/cluster/stream") as stream:
+        answer = await stream.receive(timeout=5)
+    assert (answer.type, answer.data) == (WSMsgType.CLOSE, WSCloseCode.GOING_AWAY)

@@ -119,6 +119,7 @@ async def test_an_index_from_before_a_restart_is_answered_at_once(client: TestCl
         "?index=1&wait=soon",
         "?wait=5",
         "?index=" + "9" * 40,
+        "?index=\u00b2",  # a digit to str.isdigit, not to int()
     ],
 )
 async def test_a_bad_blocking_query_is_a_400_saying_what_is_wrong(
