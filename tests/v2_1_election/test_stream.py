@@ -17,7 +17,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from stages.v1_kv.errors import ApiError
 from stages.v2_1_election.algorithms import ALGORITHMS
 from stages.v2_1_election.messages import Message
-from stages.v2_1_election.node import MAX_MESSAGE_BYTES, ElectionDriver, create_election_app
+from stages.v2_1_election.node import (
+    MAX_MESSAGE_BYTES,
+    DriverFactory,
+    ElectionDriver,
+    create_election_app,
+)
 from stages.v2_1_election.routes import close_streams
 from stages.v2_registry.auth import Secret
 from stages.v2_registry.node import MEMBERSHIP, NodeConfig
@@ -32,15 +37,23 @@ async def registry(aiohttp_server) -> TestServer:
     return await aiohttp_server(create_registry_app(RegistryConfig(ttl=1.0)))
 
 
-def bully_app(registry_url: str, token: str | None = None) -> web.Application:
+def bully_app(
+    registry_url: str, token: str | None = None, driver: DriverFactory = ElectionDriver
+) -> web.Application:
     secret = Secret(token) if token is not None else None
     config = NodeConfig("n1", registry_url, 9001, heartbeat_interval=0.2, cluster_token=secret)
     bully = ALGORITHMS["bully"]
-    return create_election_app(config, bully.factory(bully.settings()))
+    return create_election_app(config, bully.factory(bully.settings()), driver=driver)
 
 
-async def joined(registry: TestServer, aiohttp_client, token: str | None = None) -> TestClient:
-    app = bully_app(str(registry.make_url("")).rstrip("/"), token)
+async def joined(
+    registry: TestServer,
+    aiohttp_client,
+    token: str | None = None,
+    driver: DriverFactory = ElectionDriver,
+) -> TestClient:
+    """Node n1, with ``driver``, registered with ``registry``."""
+    app = bully_app(str(registry.make_url("")).rstrip("/"), token, driver)
     client = await aiohttp_client(app)
     await wait_until(lambda: app[MEMBERSHIP].registered, timeout=5, what="n1 to register")
     return client
@@ -56,15 +69,19 @@ async def status(client: TestClient) -> dict:
         return await resp.json()
 
 
+async def reaches_term(client: TestClient, term: int, what: str) -> None:
+    async def there() -> bool:
+        return (await status(client))["term"] == term
+
+    await wait_until(there, timeout=5, what=what)
+
+
 async def test_messages_on_a_stream_reach_the_election_in_order(lone: TestClient) -> None:
     async with lone.ws_connect("/cluster/stream") as stream:
         for term in (3, 5, 7):
             await stream.send_json({"type": "heartbeat", "sender": "n9", "term": term})
 
-        async def at_term_7() -> bool:
-            return (await status(lone))["term"] == 7
-
-        await wait_until(at_term_7, timeout=5, what="the third heartbeat")
+        await reaches_term(lone, 7, "the third heartbeat")
     body = await status(lone)
     assert (body["role"], body["leader"]) == ("follower", "n9")
 
@@ -136,38 +153,33 @@ async def test_with_a_cluster_token_a_stream_needs_it(registry: TestServer, aioh
     async with node.ws_connect("/cluster/stream", headers=headers) as stream:
         await stream.send_json({"type": "heartbeat", "sender": "n9", "term": 4})
 
-        async def at_term_4() -> bool:
-            return (await status(node))["term"] == 4
-
-        await wait_until(at_term_4, timeout=5, what="the heartbeat, with the token")
+        await reaches_term(node, 4, "the heartbeat, with the token")
 
 
-class Choosy(ElectionDriver):
-    """A driver that refuses heartbeats at term 13, as a stage's driver may refuse a message."""
+def failing_at_13(error: Exception) -> type[ElectionDriver]:
+    """A driver that raises ``error`` on a message at term 13: an ``ApiError`` is a refusal,
+    as a stage's driver may refuse a message (v2.2's follower); anything else, a bug."""
 
-    async def on_message(self, message: Message) -> None:
-        if message.term == 13:
-            raise ApiError(409, "unlucky", "not at term 13")
-        await super().on_message(message)
+    class FailingAt13(ElectionDriver):
+        async def on_message(self, message: Message) -> None:
+            if message.term == 13:
+                raise error
+            await super().on_message(message)
+
+    return FailingAt13
 
 
 async def test_a_message_the_driver_refuses_leaves_the_stream_open(
     registry: TestServer, aiohttp_client
 ) -> None:
-    url = str(registry.make_url("")).rstrip("/")
-    config = NodeConfig("n1", url, 9001, heartbeat_interval=0.2)
-    bully = ALGORITHMS["bully"]
-    app = create_election_app(config, bully.factory(bully.settings()), driver=Choosy)
-    node = await aiohttp_client(app)
-    await wait_until(lambda: app[MEMBERSHIP].registered, timeout=5, what="n1 to register")
+    node = await joined(
+        registry, aiohttp_client, driver=failing_at_13(ApiError(409, "unlucky", "not at 13"))
+    )
     async with node.ws_connect("/cluster/stream") as stream:
         for term in (13, 14):
             await stream.send_json({"type": "heartbeat", "sender": "n9", "term": term})
 
-        async def at_term_14() -> bool:
-            return (await status(node))["term"] == 14
-
-        await wait_until(at_term_14, timeout=5, what="the heartbeat after the refused one")
+        await reaches_term(node, 14, "the heartbeat after the refused one")
         assert not stream.closed
 
 
@@ -201,24 +213,10 @@ async def test_with_a_cluster_token_no_spelling_of_upgrade_gets_a_stream_without
     assert status_line.split()[1] == b"401", status_line
 
 
-class Broken(ElectionDriver):
-    """A driver with a bug: it fails on heartbeats at term 13."""
-
-    async def on_message(self, message: Message) -> None:
-        if message.term == 13:
-            raise RuntimeError("a bug")
-        await super().on_message(message)
-
-
 async def test_a_driver_that_fails_on_a_message_ends_that_stream_not_the_node(
     registry: TestServer, aiohttp_client
 ) -> None:
-    url = str(registry.make_url("")).rstrip("/")
-    config = NodeConfig("n1", url, 9001, heartbeat_interval=0.2)
-    bully = ALGORITHMS["bully"]
-    app = create_election_app(config, bully.factory(bully.settings()), driver=Broken)
-    node = await aiohttp_client(app)
-    await wait_until(lambda: app[MEMBERSHIP].registered, timeout=5, what="n1 to register")
+    node = await joined(registry, aiohttp_client, driver=failing_at_13(RuntimeError("a bug")))
     async with node.ws_connect("/cluster/stream") as stream:
         await stream.send_json({"type": "heartbeat", "sender": "n9", "term": 13})
         answer = await stream.receive(timeout=5)
@@ -226,10 +224,7 @@ async def test_a_driver_that_fails_on_a_message_ends_that_stream_not_the_node(
     async with node.ws_connect("/cluster/stream") as stream:  # the node still takes streams
         await stream.send_json({"type": "heartbeat", "sender": "n9", "term": 14})
 
-        async def at_term_14() -> bool:
-            return (await status(node))["term"] == 14
-
-        await wait_until(at_term_14, timeout=5, what="the next stream's heartbeat")
+        await reaches_term(node, 14, "the next stream's heartbeat")
 
 
 async def test_a_stream_opened_once_shutdown_began_is_closed_at_once(lone: TestClient) -> None:
