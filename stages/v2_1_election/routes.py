@@ -13,16 +13,15 @@ long (``413`` beyond, with a JSON error body like every other; on a stream, clos
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import TYPE_CHECKING
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSCloseCode, WSMessage, WSMsgType, web
 
 from stages.v1_kv.errors import ApiError
 from stages.v2_1_election.client import ClusterStatus
 from stages.v2_1_election.messages import Message, message_from_json
-from stages.v2_registry.models import InvalidMessage
+from stages.v2_registry.models import InvalidMessage, parse_json
 from stages.v2_registry.node import MEMBERSHIP
 from stages.v2_registry.server import read_json
 
@@ -131,7 +130,11 @@ async def receive_stream(request: web.Request) -> web.StreamResponse:
     )
     if not stream.can_prepare(request).ok:
         raise ApiError(400, "not_a_websocket", "GET /cluster/stream opens a WebSocket")
-    await stream.prepare(request)
+    try:
+        await stream.prepare(request)
+    except ConnectionError:  # the peer gave up before we answered (we were paused, say)
+        log.debug("A peer left before its stream was open")
+        return web.Response()  # for aiohttp to drop quietly: there is nobody left to read it
     streams = request.app[STREAMS]
     if streams.closed:  # opened while the node began to shut down
         await closing(stream, WSCloseCode.GOING_AWAY, "the node is shutting down")
@@ -145,23 +148,34 @@ async def receive_stream(request: web.Request) -> web.StreamResponse:
 
 
 async def read_stream(request: web.Request, stream: web.WebSocketResponse) -> None:
-    driver = request.app[DRIVER]
     async for frame in stream:  # ends at the peer's close, or an error (a frame too large)
-        if frame.type is not WSMsgType.TEXT:
-            await closing(stream, WSCloseCode.UNSUPPORTED_DATA, "each message is a text frame")
-        elif not request.app[MEMBERSHIP].registered:
-            await closing(stream, WSCloseCode.TRY_AGAIN_LATER, "this node is not registered")
-        else:
-            try:
-                message = checked_message(driver, frame_json(frame.data))
-            except InvalidMessage as exc:
-                await closing(stream, WSCloseCode.POLICY_VIOLATION, str(exc))
-            else:
-                try:
-                    await deliver(driver, message)
-                except Exception:  # a bug: say so, and end this stream (not the node)
-                    log.exception("Could not handle a %s from %s", message.kind, message.sender)
-                    await closing(stream, WSCloseCode.INTERNAL_ERROR, "the node failed on it")
+        refused = await take_frame(request, frame)
+        if refused is not None:
+            await closing(stream, *refused)
+
+
+async def take_frame(request: web.Request, frame: WSMessage) -> tuple[int, str] | None:
+    """Hand one frame's message to the driver. None if the stream goes on; otherwise the
+    close code and reason that end it. A driver's ``ApiError`` (v2.2's follower refusing a
+    write from a node it does not follow) leaves the stream open: on a POST the sender would
+    hear the refusal, on a stream the driver's own log says it."""
+    if frame.type is not WSMsgType.TEXT:
+        return WSCloseCode.UNSUPPORTED_DATA, "each message is a text frame"
+    if not request.app[MEMBERSHIP].registered:
+        return WSCloseCode.TRY_AGAIN_LATER, "this node is not registered"
+    driver = request.app[DRIVER]
+    try:
+        message = checked_message(driver, parse_json(frame.data, "the frame"))
+    except InvalidMessage as exc:
+        return WSCloseCode.POLICY_VIOLATION, str(exc)
+    try:
+        await driver.on_message(message)
+    except ApiError as exc:
+        log.debug("Refused a %s from %s on its stream: %s", message.kind, message.sender, exc)
+    except Exception:  # a bug: say so, and end this stream (not the node)
+        log.exception("Could not handle a %s from %s", message.kind, message.sender)
+        return WSCloseCode.INTERNAL_ERROR, "the node failed on it"
+    return None
 
 
 async def close_streams(app: web.Application) -> None:
@@ -175,25 +189,6 @@ async def close_streams(app: web.Application) -> None:
             for stream in streams
         )
     )
-
-
-async def deliver(driver: ElectionDriver, message: Message) -> None:
-    """One message to the driver, which may refuse it, as a stage's driver does with an
-    ``ApiError`` (v2.2's follower, a write from a node it does not follow): on a POST the
-    sender hears the refusal, on a stream the driver's own log says it and the stream goes on."""
-    try:
-        await driver.on_message(message)
-    except ApiError as exc:
-        log.debug("Refused a %s from %s on its stream: %s", message.kind, message.sender, exc)
-
-
-def frame_json(text: str) -> object:
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise InvalidMessage(f"the frame is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise InvalidMessage("the frame is JSON nested too deeply") from None
 
 
 async def closing(stream: web.WebSocketResponse, code: int, reason: str) -> None:

@@ -172,10 +172,13 @@ class PeerLanes:
 
     async def _read(self, peer: str, stream: Stream) -> None:
         """A peer sends nothing back on our stream but pongs and, one day, its close."""
-        frame = await stream.receive()  # aiohttp answers pings and reads pongs meanwhile
-        while frame.type not in CLOSED:
-            frame = await stream.receive()
-        log.debug("%s closed our stream: %s %s", peer, stream.close_code, frame.extra or "")
+        try:
+            frame = await stream.receive()  # aiohttp answers pings and reads pongs meanwhile
+            while frame.type not in CLOSED:
+                frame = await stream.receive()
+            log.debug("%s closed our stream: %s %s", peer, stream.close_code, frame.extra or "")
+        except (aiohttp.ClientError, ConnectionError) as exc:  # a pong it could not take
+            log.debug("Our stream to %s broke: %s", peer, exc)
         if self.streams.get(peer) is stream:
             del self.streams[peer], self.readers[peer]
 

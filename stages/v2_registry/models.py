@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,17 @@ NAME_RULE = "1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'"
 
 class InvalidMessage(ValueError):
     """A message that is not what the protocol expects."""
+
+
+def parse_json(text: str | bytes, what: str) -> Any:
+    """``text`` as JSON, or :class:`InvalidMessage` saying what is wrong with it
+    (``what`` names it: "the body", "the frame")."""
+    try:
+        return json.loads(text)
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise InvalidMessage(f"{what} is not valid JSON: {exc}") from None
+    except RecursionError:  # [[[[... nested deeper than the parser's stack
+        raise InvalidMessage(f"{what} is JSON nested too deeply") from None
 
 
 def _object(data: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ heartbeat is simply registering again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 DEFAULT_TTL = 5.0
@@ -57,7 +58,11 @@ class Registry:
     """Registered nodes by name; an entry expires ``ttl`` seconds after its last heartbeat."""
 
     def __init__(
-        self, ttl: float = DEFAULT_TTL, max_nodes: int = DEFAULT_MAX_NODES, first_index: int = 0
+        self,
+        ttl: float = DEFAULT_TTL,
+        max_nodes: int = DEFAULT_MAX_NODES,
+        first_index: int = 0,
+        on_change: Callable[[], None] = lambda: None,
     ) -> None:
         if ttl <= 0:
             raise ValueError(f"ttl must be greater than 0, not {ttl}")
@@ -67,8 +72,10 @@ class Registry:
         self.max_nodes = max_nodes
         self._entries: dict[str, Entry] = {}
         # Grows by one whenever a node joins, is deregistered or expires (at ``expire``; a
-        # renewal changes nothing). A watcher asks "has it moved on from N?".
+        # renewal changes nothing). A watcher asks "has it moved on from N?"; ``on_change``
+        # is told each time, to wake the watchers.
         self.index = first_index
+        self.on_change = on_change
 
     def is_live(self, entry: Entry, now: float) -> bool:
         return entry.age(now) < self.ttl
@@ -93,14 +100,14 @@ class Registry:
             return renewed, False
         entry = Entry(name=name, host=host, port=port, first_seen=now, last_seen=now)
         self._entries[name] = entry
-        self.index += 1
+        self._changed()
         return entry, True
 
     def deregister(self, name: str) -> Entry | None:
         """Forget ``name`` at once; return its entry, or None if it was unknown."""
         entry = self._entries.pop(name, None)
         if entry is not None:
-            self.index += 1
+            self._changed()
         return entry
 
     def get(self, name: str, now: float) -> Entry | None:
@@ -120,8 +127,12 @@ class Registry:
         for entry in dead:
             del self._entries[entry.name]
         if dead:
-            self.index += 1
+            self._changed()
         return sorted(dead, key=lambda e: e.name)
+
+    def _changed(self) -> None:
+        self.index += 1
+        self.on_change()
 
 
 # --8<-- [end:registry]

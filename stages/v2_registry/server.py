@@ -32,7 +32,13 @@ from stages.v1_kv.errors import ApiError, json_errors
 from stages.v1_kv.server import json_ends_with_newline
 from stages.v2_registry.auth import Secret, require_token, warn_if_open, writes
 from stages.v2_registry.blocking import Changes, blocking_query, first_index
-from stages.v2_registry.models import InvalidMessage, NodeInfo, Registration, check_name
+from stages.v2_registry.models import (
+    InvalidMessage,
+    NodeInfo,
+    Registration,
+    check_name,
+    parse_json,
+)
 from stages.v2_registry.registry import (
     DEFAULT_MAX_NODES,
     DEFAULT_TTL,
@@ -91,11 +97,9 @@ def entry_json(entry: Entry, now: float, ttl: float | None = None) -> dict[str, 
 async def read_json(request: web.Request) -> object:
     """The request body as JSON, or a 400 that says what is wrong with it."""
     try:
-        return await request.json()
-    except ValueError as exc:  # not JSON, or not UTF-8
-        raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
-    except RecursionError:  # [[[[... nested deeper than the parser's stack
-        raise ApiError(400, "invalid_json", "the body is JSON nested too deeply") from None
+        return parse_json(await request.read(), "the body")
+    except InvalidMessage as exc:
+        raise ApiError(400, "invalid_json", str(exc)) from None
 
 
 # --8<-- [start:register]
@@ -125,7 +129,6 @@ async def register(request: web.Request) -> web.Response:
         ) from None
     if created:
         log.info("Registered node %s at %s:%d", entry.name, entry.host, entry.port)
-        request.app[CHANGES].notify()
     else:
         log.debug("Heartbeat from %s", entry.name)
     return web.json_response(entry_json(entry, now, registry.ttl), status=201 if created else 200)
@@ -177,7 +180,6 @@ async def deregister(request: web.Request) -> web.Response:
     if request.app[REGISTRY].deregister(name) is None:
         raise _unknown(name)
     log.info("Deregistered node %s", name)
-    request.app[CHANGES].notify()
     return web.Response(status=204)
 
 
@@ -205,8 +207,6 @@ async def sweep_expired(app: web.Application, interval: float) -> None:
         expired = registry.expire(now)
         for entry in expired:
             log.info("Node %s expired after %.1fs without a heartbeat", entry.name, entry.age(now))
-        if expired:
-            app[CHANGES].notify()
 
 
 def sweeper(interval: float) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -237,8 +237,8 @@ def create_registry_app(
     app = web.Application(middlewares=middlewares)
     if config.token is None:
         app.on_startup.append(warn_if_open("The registry"))
-    app[REGISTRY] = Registry(config.ttl, config.max_nodes, first_index())
-    app[CHANGES] = Changes()
+    app[CHANGES] = Changes()  # the registry wakes blocking queries when its index moves
+    app[REGISTRY] = Registry(config.ttl, config.max_nodes, first_index(), app[CHANGES].notify)
     app.on_shutdown.append(answer_the_waiting)  # or a held query would hold the shutdown up
     app[CLOCK] = clock
     app[REFUSALS] = Refusals()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import socket
 
 import aiohttp
 import pytest
@@ -234,3 +236,27 @@ async def test_a_stream_opened_once_shutdown_began_is_closed_at_once(lone: TestC
     async with lone.ws_connect("/cluster/stream") as stream:
         answer = await stream.receive(timeout=5)
     assert (answer.type, answer.data) == (WSMsgType.CLOSE, WSCloseCode.GOING_AWAY)
+
+
+async def test_a_peer_that_left_before_its_stream_opened_is_no_error(
+    lone: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As after ``kill -CONT``: the peer asked for a stream while we were paused, gave up,
+    and its request is only read now, when the answer has nowhere to go."""
+    sock = socket.create_connection((lone.host, lone.port))
+    sock.sendall(
+        b"GET /cluster/stream HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+        b"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+    sock.close()  # before the node's loop has run: it reads the request, then the close
+    with caplog.at_level(logging.DEBUG, logger="stages.v2_1_election.routes"):
+        await wait_until(
+            lambda: "A peer left before its stream was open" in caplog.text,
+            timeout=5,
+            what="the node to find the peer gone",
+        )
+    async with lone.ws_connect("/cluster/stream") as stream:  # and it takes the next one
+        await stream.send_json({"type": "heartbeat", "sender": "n9", "term": 3})
+        await reaches_term(lone, 3, "a heartbeat on the next stream")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

@@ -13,6 +13,7 @@ import json
 import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.client_exceptions import ClientConnectionResetError
 
 from stages.v2_1_election.bully import Send
 from stages.v2_1_election.messages import Heartbeat
@@ -266,3 +267,23 @@ async def test_a_server_that_is_not_a_node_counts_as_no_answer(aiohttp_server, s
     await lanes.close()
     assert "impostor" not in lanes.answered
     assert 3 <= hits <= 8, f"{hits} messages in 3 s to an address where no node answers"
+
+
+class Broken:
+    """A stream whose connection went while aiohttp answered a ping on it: what ``receive``
+    raises when a paused peer's stream was cut under it (seen after ``kill -CONT``)."""
+
+    close_code = None
+
+    async def receive(self) -> aiohttp.WSMessage:
+        raise ClientConnectionResetError("Cannot write to closing transport")
+
+
+async def test_a_stream_that_breaks_under_a_pong_is_forgotten_quietly(session) -> None:
+    lanes = lanes_for(session, {"n2": "http://127.0.0.1:9"})
+    broken = Broken()
+    reader = asyncio.create_task(lanes._read("n2", broken))  # type: ignore[arg-type]
+    lanes.streams["n2"], lanes.readers["n2"] = broken, reader  # type: ignore[assignment]
+    await asyncio.wait_for(reader, timeout=5)  # ends, without raising
+    assert "n2" not in lanes.streams and "n2" not in lanes.readers, "the next send opens anew"
+    await lanes.close()

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.timeout(30)
 
 
 def test_the_index_moves_when_a_node_joins_or_leaves_and_not_when_it_renews() -> None:
-    registry = Registry(ttl=5.0, first_index=100)
+    told: list[int] = []  # the index at each call of on_change: the watchers are woken
+    registry = Registry(ttl=5.0, first_index=100, on_change=lambda: told.append(registry.index))
     registry.register("n1", "127.0.0.1", 1, now=0.0)
     assert registry.index == 101
     registry.register("n1", "127.0.0.1", 1, now=1.0)  # a heartbeat
@@ -35,6 +36,7 @@ def test_the_index_moves_when_a_node_joins_or_leaves_and_not_when_it_renews() ->
     assert registry.index == 104 and registry.entries(6.5) == []
     registry.expire(now=9.0)  # nothing left to expire
     assert registry.index == 104
+    assert told == [101, 102, 103, 104], "told once each time the index moved, and only then"
 
 
 def test_a_registry_starts_at_a_random_index_so_a_restart_shows() -> None:
