@@ -167,7 +167,7 @@ class ElectionDriver:
             return  # the registry is away: believe what we believed
         self.take_peers(nodes, time.monotonic())
 
-    def take_peers(self, nodes: list[NodeInfo], now: float) -> None:  # a list of the registry's
+    def take_peers(self, nodes: list[NodeInfo], now: float) -> None:  # the registry's list
         self.app[MEMBERSHIP].update_peers(nodes, now)
         self.sync_peers(now)
 
@@ -225,10 +225,10 @@ class ElectionDriver:
 
     def tasks(self) -> list[Coroutine[Any, Any, None]]:
         """What runs while the app does: the loop and the peer watch. Override to add more."""
-        timing = self.elector.timings
+        timings = self.elector.timings
         return [
-            self.run(timing.heartbeat_interval / 10),
-            self.watch_peers(timing.leader_timeout / 2),
+            self.run(timings.heartbeat_interval / 10),
+            self.watch_peers(timings.leader_timeout / 2),
         ]
 
     async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:

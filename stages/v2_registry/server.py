@@ -204,8 +204,7 @@ async def sweep_expired(app: web.Application, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         now = clock()
-        expired = registry.expire(now)
-        for entry in expired:
+        for entry in registry.expire(now):
             log.info("Node %s expired after %.1fs without a heartbeat", entry.name, entry.age(now))
 
 

@@ -7,7 +7,9 @@ restart act on real process states; there is no registry, so nobody is registere
 from __future__ import annotations
 
 import json
+import logging
 import re
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -129,6 +131,19 @@ async def test_the_event_stream_starts_with_the_whole_state(client) -> None:
     assert "n1 paused from the dashboard" in " ".join(e["text"] for e in state["events"])
     assert state["timeline"] is None  # stage v2 draws no leadership
     resp.close()
+
+
+async def test_a_page_that_left_before_its_events_began_is_no_error(
+    client, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The request is read only once the page has gone (a paused demo, woken up)."""
+    sock = socket.create_connection((client.host, client.port))
+    sock.sendall(b"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    sock.close()  # before the dashboard's loop has run: it reads the request, then the close
+    resp = await client.get("/api/events")  # and the next page gets its events
+    assert await resp.content.readline() == b"retry: 1000\n"
+    resp.close()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
 
 
 async def test_the_page_and_its_files_are_served(client) -> None:

@@ -166,11 +166,11 @@ async def events(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"}
     )
-    await response.prepare(request)
     queue: asyncio.Queue[bool] = asyncio.Queue()
     request.app[PAGES].add(queue)
     sent, stop = 0, False
     try:
+        await response.prepare(request)
         await response.write(b"retry: 1000\n\n")  # reconnect after a second (a restarted demo)
         while not stop:
             data = state(request.app, sent)
@@ -180,7 +180,7 @@ async def events(request: web.Request) -> web.StreamResponse:
             while not queue.empty():
                 stop = stop or queue.get_nowait()
     except ConnectionResetError:
-        pass  # the page went away
+        pass  # the page went away (even before the answer began)
     finally:
         request.app[PAGES].discard(queue)
     return response
